@@ -1,0 +1,139 @@
+import fastifyCompress from '@fastify/compress';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './platform/config.js';
+import { Database } from './platform/db/database.js';
+import { migrateToLatest } from './platform/db/migrations/index.js';
+import type { DB } from './platform/db/types.js';
+import { errorsPlugin, sendProblem } from './platform/http/errors.js';
+import { observability } from './platform/http/observability.js';
+import { renderPlugin } from './platform/http/render.js';
+import { csrf, rateLimits, securityHeaders, sessions, SESSION_MAX_AGE_MS } from './platform/http/security.js';
+import { DatabaseSessionStore, RedisSessionStore } from './platform/http/session-stores.js';
+import { createLogger } from './platform/logger.js';
+import { Worker } from './platform/outbox/worker.js';
+import { buildAssets } from './platform/views/assets.js';
+import { createViews } from './platform/views/views.js';
+import { casesModule } from './modules/cases/index.js';
+import { CaseService } from './modules/cases/service.js';
+import { helpModule } from './modules/help/index.js';
+import { homeModule } from './modules/home/index.js';
+import { jobHandlers } from './jobs.js';
+
+/** Domain services, built in one place; modules get them through their plugin options. */
+export function createServices(database: Database<DB>) {
+  return { cases: new CaseService(database.db) };
+}
+export type Services = ReturnType<typeof createServices>;
+
+/** What every module plugin is given. */
+export interface ModuleOptions {
+  config: Config;
+  services: Services;
+}
+
+export interface AppDependencies {
+  /** An already-open database (tests pass one per test); otherwise opened from config. */
+  database?: Database<DB>;
+  logger?: Logger;
+  /** Where built assets are cached; defaults to data/assets. */
+  assetCacheDir?: string;
+}
+
+export function openDatabase(config: Config): Database<DB> {
+  return Database.open<DB>({ url: config.databaseUrl, file: path.join(config.dataDir, 'shire.db') });
+}
+
+/**
+ * Builds the whole platform and never listens: main.ts listens, tests call inject().
+ * Cross-cutting setup runs in a deliberate order: logging and ids, security headers,
+ * body parsing, sessions and CSRF, rate limits, views and errors, then each module.
+ */
+export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const database = deps.database ?? openDatabase(config);
+  await migrateToLatest(database.db, database.dialect);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  const assets = await buildAssets({
+    brandColour: config.council.brandColour,
+    cacheDir: deps.assetCacheDir ?? path.join(config.dataDir, 'assets'),
+    ...(config.logoPath ? { logoPath: config.logoPath } : {}),
+  });
+  const services = createServices(database);
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Trust a caller's request id only if it looks like one, so logs can't be forged.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+
+  await securityHeaders(app, config);
+  await app.register(fastifyCompress, { threshold: 1024 });
+  await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
+  const sessionStore = redis
+    ? new RedisSessionStore(redis, SESSION_MAX_AGE_MS)
+    : new DatabaseSessionStore(database.db, SESSION_MAX_AGE_MS);
+  await sessions(app, config, sessionStore);
+  await csrf(app);
+  await rateLimits(app, config, redis);
+  await app.register(renderPlugin, { views: createViews(), assets, config });
+  await app.register(errorsPlugin);
+  await app.register(fastifyStatic, {
+    root: assets.dir,
+    prefix: '/assets/',
+    // Names carry a content hash, so a file under a name never changes.
+    immutable: true,
+    maxAge: '365d',
+    index: false,
+  });
+
+  if (config.maintenanceMode) {
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.url.startsWith('/health/') || request.url.startsWith('/assets/')) {
+        done();
+        return;
+      }
+      void reply.header('retry-after', '3600');
+      void sendProblem(request, reply, { status: 503, title: 'Service Unavailable', detail: 'Down for maintenance.' });
+    });
+  }
+
+  observability(app, database);
+  const moduleOptions: ModuleOptions = { config, services };
+  await app.register(homeModule, moduleOptions);
+  await app.register(helpModule, moduleOptions);
+  await app.register(casesModule, moduleOptions);
+
+  const worker = config.inProcessWorker
+    ? new Worker(database, { handlers: jobHandlers({ config, services, database, logger }), logger })
+    : undefined;
+  app.addHook('onReady', (done) => {
+    worker?.start();
+    done();
+  });
+  app.addHook('onClose', async () => {
+    await worker?.stop();
+    await redis?.quit();
+    // A database handed in by the caller is the caller's to close.
+    if (!deps.database) await database.close();
+  });
+  return app;
+}

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { sql } from 'kysely';
+import { createServices, openDatabase } from './app.js';
+import { DEMO_EMAIL, seedDemo } from './demo.js';
+import { jobHandlers } from './jobs.js';
+import { start } from './main.js';
+import { ConfigError, loadConfig, type Config } from './platform/config.js';
+import { migrateToLatest } from './platform/db/migrations/index.js';
+import { createLogger } from './platform/logger.js';
+import { Worker } from './platform/outbox/worker.js';
+import closeWithGrace from 'close-with-grace';
+
+const USAGE = `Usage: shire <command>
+
+  start [--demo]   serve the platform (with --demo: seed the demo council's data first)
+  worker           run outbox jobs (notifications) in this process; run as many as you like
+  migrate          bring the database schema up to date
+  seed-demo        add the demo council's cases (once; running it again changes nothing)
+  backup FILE      copy the SQLite database to FILE while it is in use
+`;
+
+async function withDatabase<T>(config: Config, work: (database: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
+  const database = openDatabase(config);
+  try {
+    await migrateToLatest(database.db, database.dialect);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function seed(config: Config): Promise<number> {
+  return withDatabase(config, (database) =>
+    seedDemo(createServices(database).cases, async () => {
+      const row = await database.db.selectFrom('cases').select('id').where('contact_email', '=', DEMO_EMAIL).executeTakeFirst();
+      return row !== undefined;
+    }),
+  );
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  switch (command) {
+    case 'start':
+      if (args.includes('--demo')) logger.info(`demo data: ${await seed(config)} cases added`);
+      await start(config);
+      return;
+    case 'migrate': {
+      const ran = await withDatabase(config, (database) => migrateToLatest(database.db, database.dialect));
+      console.log(ran.length ? `Ran ${ran.join(', ')}` : 'The database is up to date.');
+      return;
+    }
+    case 'seed-demo':
+      console.log(`Added ${await seed(config)} demo cases.`);
+      return;
+    case 'worker': {
+      const database = openDatabase(config);
+      await migrateToLatest(database.db, database.dialect);
+      const services = createServices(database);
+      const worker = new Worker(database, { handlers: jobHandlers({ config, services, database, logger }), logger });
+      worker.start();
+      logger.info(`outbox worker ${worker.id} started`);
+      closeWithGrace({ delay: 30_000 }, async () => {
+        await worker.stop();
+        await database.close();
+      });
+      return;
+    }
+    case 'backup': {
+      const target = args[0];
+      if (!target) throw new ConfigError('backup: say where to write the copy, e.g. shire backup backups/shire.db');
+      if (config.databaseUrl) throw new ConfigError('backup: on PostgreSQL use pg_dump, which knows your server best');
+      await withDatabase(config, async (database) => {
+        // VACUUM INTO makes a consistent copy without stopping readers or writers.
+        await sql`vacuum into ${path.resolve(target)}`.execute(database.db);
+      });
+      console.log(`Copied the database to ${path.resolve(target)}`);
+      return;
+    }
+    default:
+      console.error(USAGE);
+      process.exitCode = command ? 2 : 0;
+  }
+}
+
+run(process.argv.slice(2)).catch((err: unknown) => {
+  // A bad setting is one line naming the key and what is wrong, not a stack trace.
+  if (err instanceof ConfigError) console.error(`shire: ${err.message}`);
+  else console.error(err);
+  process.exit(1);
+});

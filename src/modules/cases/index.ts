@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ModuleOptions } from '../../app.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { CASE_KINDS, statusDefinition } from './kinds.js';
+import { InvalidReferenceError, REFERENCE_EXAMPLE } from './reference.js';
+import type { Case } from './service.js';
+
+/**
+ * "Check progress": anyone with a reference can see where a case has got to. Reports show
+ * their public timeline (like FixMyStreet); other kinds show their status only, since an
+ * application or booking is nobody else's business — their details are in My Account.
+ */
+export function casesModule(app: FastifyInstance, { services }: ModuleOptions, done: () => void): void {
+  const { cases } = services;
+
+  const showLookup = (reply: FastifyReply, ref: string, error?: string) =>
+    reply.code(error ? 400 : 200).render('cases/views/lookup.njk', {
+      pageTitle: 'Check progress',
+      ref,
+      example: REFERENCE_EXAMPLE,
+      errorSummary: error ? [{ text: error, href: '#ref' }] : [],
+      error,
+    });
+
+  app.get<{ Querystring: { ref?: string } }>('/track', async (request, reply) => {
+    const ref = typeof request.query.ref === 'string' ? request.query.ref : undefined;
+    if (ref === undefined) return showLookup(reply, '');
+    if (!ref.trim()) return showLookup(reply, ref, 'Enter your reference');
+    try {
+      const found = await cases.getByRef(ref);
+      if (!found) return showLookup(reply, ref, `We cannot find ${ref.trim().toUpperCase()}. Check the reference in your email or letter`);
+      return reply.redirect(`/track/${found.ref}`, 303);
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) return showLookup(reply, ref, err.message);
+      throw err;
+    }
+  });
+
+  app.get<{ Params: { ref: string } }>('/track/:ref', async (request, reply) => {
+    let found: Case | undefined;
+    try {
+      found = await cases.getByRef(request.params.ref);
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) return showLookup(reply, request.params.ref, err.message);
+      throw err;
+    }
+    if (!found) throw new NotFoundError(`We cannot find a case with reference ${request.params.ref}.`);
+    const kind = CASE_KINDS[found.kind];
+    const events = kind.publicTimeline ? await cases.timeline(found.id, { publicOnly: true }) : [];
+    const timeline = events.map((event) => ({
+      ...event,
+      statusLabel: event.type === 'status_changed' ? statusDefinition(found.kind, String(event.data.to))?.label : undefined,
+    }));
+    return reply.render('cases/views/progress.njk', { pageTitle: `${found.ref}: ${found.statusLabel}`, found, kind, timeline });
+  });
+
+  app.get<{ Params: { token: string } }>('/track/unsubscribe/:token', async (request, reply) => {
+    const subscription = await cases.findSubscription(request.params.token);
+    if (!subscription) throw new NotFoundError('This link to stop emails has already been used or is not right.');
+    return reply.render('cases/views/unsubscribe.njk', { pageTitle: 'Stop update emails', subscription });
+  });
+
+  app.post<{ Params: { token: string } }>('/track/unsubscribe/:token', async (request, reply) => {
+    const subscription = await cases.findSubscription(request.params.token);
+    if (!subscription) throw new NotFoundError('This link to stop emails has already been used or is not right.');
+    await cases.unsubscribe(request.params.token);
+    return reply.render('cases/views/unsubscribed.njk', { pageTitle: 'You will not get update emails', subscription });
+  });
+
+  /** Public JSON view of one case, for apps and other systems. */
+  app.get<{ Params: { ref: string } }>('/api/v1/cases/:ref', async (request) => {
+    let found: Case | undefined;
+    try {
+      found = await cases.getByRef(request.params.ref);
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) throw new ValidationError(err.message, 'ref');
+      throw err;
+    }
+    if (!found) throw new NotFoundError(`There is no case with reference ${request.params.ref}.`);
+    const isPublic = CASE_KINDS[found.kind].publicTimeline;
+    return {
+      ref: found.ref,
+      service_code: found.serviceCode,
+      kind: found.kind,
+      status: found.status,
+      status_label: found.statusLabel,
+      open311_status: found.open311,
+      ...(isPublic ? { title: found.title, location: found.location } : {}),
+      created_at: found.createdAt.toISOString(),
+      updated_at: found.updatedAt.toISOString(),
+    };
+  });
+  done();
+}

@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Channel } from '../../platform/config.js';
+import { CHANNELS } from '../../platform/config.js';
+import type { DB } from '../../platform/db/types.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { coveringCells, distanceMetres, geohashOf, type Point } from '../../platform/geo/geo.js';
+import { enqueue } from '../../platform/outbox/outbox.js';
+import { CASE_KINDS, type CaseKindName, initialStatus, isCaseKind, statusDefinition, type Open311State } from './kinds.js';
+import * as q from './queries.js';
+import { newReference, parseReference } from './reference.js';
+
+export type EventType =
+  | 'created'
+  | 'status_changed'
+  | 'public_update'
+  | 'internal_note'
+  | 'assigned'
+  | 'attachment_added'
+  | 'message';
+
+export interface Actor {
+  type: 'resident' | 'staff' | 'system';
+  id?: number | null;
+  name?: string | null;
+}
+
+export interface Case {
+  id: number;
+  ref: string;
+  serviceCode: string;
+  kind: CaseKindName;
+  status: string;
+  statusLabel: string;
+  open311: Open311State;
+  channel: Channel;
+  accountId: number | null;
+  contact: { name: string | null; email: string | null; phone: string | null };
+  title: string;
+  data: Record<string, unknown>;
+  location: Point | null;
+  team: string | null;
+  assigneeId: number | null;
+  dueAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+}
+
+export interface CaseEvent {
+  id: number;
+  caseId: number;
+  type: EventType;
+  actor: Actor;
+  public: boolean;
+  body: string | null;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface OpenCaseInput {
+  serviceCode: string;
+  /** Three letters, no I, L, O or U: the start of the reference residents quote. */
+  refPrefix: string;
+  kind: CaseKindName;
+  channel: Channel;
+  title: string;
+  data?: Record<string, unknown>;
+  accountId?: number | null;
+  contact?: { name?: string | null; email?: string | null; phone?: string | null };
+  location?: Point | null;
+  team?: string | null;
+  dueAt?: Date | null;
+  /** Who opened it: the resident themselves, or staff recording a call or visit for them. */
+  actor: Actor;
+  /** Text shown first on the resident's timeline; defaults to "We received your <noun>." */
+  createdText?: string;
+}
+
+export interface RecordEventInput {
+  type: EventType;
+  actor: Actor;
+  public: boolean;
+  body?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** The job the outbox runs to tell subscribers about a public event. */
+export const NOTIFY_JOB = 'case.notify';
+export interface NotifyPayload {
+  caseId: number;
+  eventId: number;
+}
+
+/**
+ * The Case spine's API (DESIGN.md §1). Every module opens and changes cases through this,
+ * so each change is one transaction holding the case, its timeline event and its outbox job.
+ */
+export class CaseService {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly clock: () => Date = () => new Date(),
+    private readonly inTransaction = false,
+  ) {}
+
+  /** Runs `work` with a CaseService bound to one transaction, for modules that write more alongside. */
+  transaction<T>(work: (cases: CaseService, trx: Kysely<DB>) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this, this.db);
+    return this.db.transaction().execute((trx) => work(new CaseService(trx, this.clock, true), trx));
+  }
+
+  async openCase(input: OpenCaseInput): Promise<Case> {
+    if (!isCaseKind(input.kind)) throw new ValidationError(`Unknown case kind "${String(input.kind)}"`);
+    if (!(CHANNELS as readonly string[]).includes(input.channel))
+      throw new ValidationError(`Unknown channel "${String(input.channel)}"`);
+    if (!input.title.trim()) throw new ValidationError('A case needs a title', 'title');
+    const now = this.clock().toISOString();
+    return this.transaction(async (cases, trx) => {
+      const ref = await uniqueReference(trx, input.refPrefix);
+      const row = await q.insertCase(trx, {
+        ref,
+        service_code: input.serviceCode,
+        kind: input.kind,
+        status: initialStatus(input.kind),
+        channel: input.channel,
+        account_id: input.accountId ?? null,
+        contact_name: input.contact?.name ?? null,
+        contact_email: input.contact?.email?.trim().toLowerCase() ?? null,
+        contact_phone: input.contact?.phone ?? null,
+        title: input.title.trim(),
+        data: JSON.stringify(input.data ?? {}),
+        lat: input.location?.lat ?? null,
+        lng: input.location?.lng ?? null,
+        geohash: input.location ? geohashOf(input.location) : null,
+        team: input.team ?? null,
+        due_at: input.dueAt?.toISOString() ?? null,
+        created_at: now,
+        updated_at: now,
+      });
+      if (row.contact_email || row.account_id !== null) {
+        await q.addSubscription(trx, {
+          case_id: row.id,
+          account_id: row.account_id,
+          email: row.contact_email,
+          token: randomBytes(18).toString('base64url'),
+          created_at: now,
+        });
+      }
+      await cases.recordEvent(row.id, {
+        type: 'created',
+        actor: input.actor,
+        public: true,
+        body: input.createdText ?? `We received your ${CASE_KINDS[input.kind].noun}.`,
+        data: { channel: input.channel },
+      });
+      return toCase(row);
+    });
+  }
+
+  /** Adds a timeline event; a public one also queues a notification to the case's subscribers. */
+  async recordEvent(caseId: number, input: RecordEventInput): Promise<CaseEvent> {
+    return this.transaction(async (_cases, trx) => {
+      const now = this.clock();
+      const row = await q.insertEvent(trx, {
+        case_id: caseId,
+        type: input.type,
+        actor_type: input.actor.type,
+        actor_id: input.actor.id ?? null,
+        actor_name: input.actor.name ?? null,
+        public: input.public ? 1 : 0,
+        body: input.body ?? null,
+        data: JSON.stringify(input.data ?? {}),
+        created_at: now.toISOString(),
+      });
+      if (input.type !== 'created') await q.updateCase(trx, caseId, { updated_at: now.toISOString() });
+      if (input.public) {
+        const payload: NotifyPayload = { caseId, eventId: row.id };
+        await enqueue(trx, { type: NOTIFY_JOB, payload }, now);
+      }
+      return toEvent(row);
+    });
+  }
+
+  async changeStatus(
+    caseId: number,
+    status: string,
+    actor: Actor,
+    options: { publicText?: string | null } = {},
+  ): Promise<Case> {
+    return this.transaction(async (cases, trx) => {
+      const current = await q.findById(trx, caseId);
+      if (!current) throw new NotFoundError('That case does not exist.');
+      const kind = current.kind as CaseKindName;
+      const next = statusDefinition(kind, status);
+      if (!next) throw new ValidationError(`"${status}" is not a status of a ${CASE_KINDS[kind].noun}`, 'status');
+      if (status === current.status) return toCase(current);
+      const now = this.clock().toISOString();
+      const updated = await q.updateCase(trx, caseId, {
+        status,
+        updated_at: now,
+        closed_at: next.open311 === 'closed' ? (current.closed_at ?? now) : null,
+      });
+      await cases.recordEvent(caseId, {
+        type: 'status_changed',
+        actor,
+        public: true,
+        body: options.publicText ?? null,
+        data: { from: current.status, to: status },
+      });
+      return toCase(updated);
+    });
+  }
+
+  /** Looks a case up by the reference a resident typed; a malformed one throws InvalidReferenceError. */
+  async getByRef(input: string): Promise<Case | undefined> {
+    const row = await q.findByRef(this.db, parseReference(input));
+    return row && toCase(row);
+  }
+
+  async getById(id: number): Promise<Case | undefined> {
+    const row = await q.findById(this.db, id);
+    return row && toCase(row);
+  }
+
+  async timeline(caseId: number, options: { publicOnly: boolean }): Promise<CaseEvent[]> {
+    return (await q.listEvents(this.db, caseId, options.publicOnly)).map(toEvent);
+  }
+
+  /** A resident's cases, newest first; page with `beforeId` (the last id of the previous page). */
+  async listForAccount(accountId: number, options: { limit?: number; beforeId?: number } = {}): Promise<Case[]> {
+    return (await q.listForAccount(this.db, accountId, options.limit ?? 50, options.beforeId)).map(toCase);
+  }
+
+  /** Cases within `radiusMetres` of a point, nearest first, e.g. to offer "is it one of these?". */
+  async near(point: Point, radiusMetres: number, options: { kind?: CaseKindName; limit?: number } = {}) {
+    const candidates = await q.inCells(this.db, coveringCells(point, radiusMetres), options.kind, 500);
+    return candidates
+      .map((row) => ({ row, distance: distanceMetres(point, { lat: row.lat ?? 0, lng: row.lng ?? 0 }) }))
+      .filter(({ distance }) => distance <= radiusMetres)
+      .sort((a, b) => a.distance - b.distance)
+      .slice(0, options.limit ?? 20)
+      .map(({ row, distance }) => ({ case: toCase(row), distanceMetres: Math.round(distance) }));
+  }
+
+  /** Follow a case for updates (reporters are subscribed when they open it). */
+  async subscribe(caseId: number, who: { accountId?: number | null; email?: string | null }): Promise<void> {
+    await q.addSubscription(this.db, {
+      case_id: caseId,
+      account_id: who.accountId ?? null,
+      email: who.email?.trim().toLowerCase() ?? null,
+      token: randomBytes(18).toString('base64url'),
+      created_at: this.clock().toISOString(),
+    });
+  }
+
+  /** The subscription behind an unsubscribe link, with the case reference to show. */
+  findSubscription(token: string) {
+    return q.findSubscription(this.db, token);
+  }
+
+  unsubscribe(token: string): Promise<void> {
+    return q.deleteSubscription(this.db, token);
+  }
+
+  subscribers(caseId: number) {
+    return q.listSubscribers(this.db, caseId);
+  }
+}
+
+async function uniqueReference(db: Kysely<DB>, prefix: string): Promise<string> {
+  // 32^7 codes per prefix: a clash is rare, but a reference must never be reused.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ref = newReference(prefix);
+    if (!(await q.refExists(db, ref))) return ref;
+  }
+  throw new Error(`Could not find a free reference for prefix ${prefix}`);
+}
+
+function date(iso: string | null): Date | null {
+  return iso === null ? null : new Date(iso);
+}
+
+export function toCase(row: q.CaseRow): Case {
+  const kind = row.kind as CaseKindName;
+  const status = statusDefinition(kind, row.status);
+  return {
+    id: row.id,
+    ref: row.ref,
+    serviceCode: row.service_code,
+    kind,
+    status: row.status,
+    statusLabel: status?.label ?? row.status,
+    open311: status?.open311 ?? 'open',
+    channel: row.channel as Channel,
+    accountId: row.account_id,
+    contact: { name: row.contact_name, email: row.contact_email, phone: row.contact_phone },
+    title: row.title,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    location: row.lat !== null && row.lng !== null ? { lat: row.lat, lng: row.lng } : null,
+    team: row.team,
+    assigneeId: row.assignee_id,
+    dueAt: date(row.due_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    closedAt: date(row.closed_at),
+  };
+}
+
+function toEvent(row: q.CaseEventRow): CaseEvent {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    type: row.type as EventType,
+    actor: { type: row.actor_type as Actor['type'], id: row.actor_id, name: row.actor_name },
+    public: row.public === 1,
+    body: row.body,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    createdAt: new Date(row.created_at),
+  };
+}

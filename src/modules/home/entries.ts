@@ -1,0 +1,22 @@
+/**
+ * What the home page offers. Each capability adds its line here when it ships, so the
+ * home page only ever leads to things that exist.
+ */
+export interface HomeEntry {
+  href: string;
+  title: string;
+  description: string;
+}
+
+export const HOME_ENTRIES: HomeEntry[] = [
+  {
+    href: '/track',
+    title: 'Check progress',
+    description: 'See where your report, application or request has got to, using its reference.',
+  },
+  {
+    href: '/help/contact',
+    title: 'Contact us',
+    description: 'Phone, email or visit us, with our opening hours.',
+  },
+];

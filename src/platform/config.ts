@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** The channels a resident can reach the council through (DESIGN.md §1). */
+export const CHANNELS = ['web', 'app', 'chat', 'phone', 'face_to_face', 'email', 'api'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Development-only secret: production refuses to start with it. */
+export const DEFAULT_SESSION_SECRET = 'shire-development-secret-change-me-in-production';
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time like 08:30');
+const pence = z.number().int('must be whole pence').nonnegative('must not be negative');
+const position = z.tuple([
+  z.number().min(-180).max(180, 'longitude must be between -180 and 180'),
+  z.number().min(-90).max(90, 'latitude must be between -90 and 90'),
+]);
+const ring = z.array(position).min(4, 'a boundary ring needs at least 4 points');
+
+const boundary = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1) }),
+  z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1) }),
+]);
+export type Boundary = z.infer<typeof boundary>;
+
+const councilSchema = z.object({
+  name: z.string().min(3, 'must be the council’s full name'),
+  shortName: z.string().min(2),
+  brandColour: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a hex colour like #1d70b8')
+    .refine((hex) => contrastWithWhite(hex) >= 4.5, {
+      message: 'must give white header text at least 4.5:1 contrast (WCAG AA); choose a darker colour',
+    }),
+  logo: z.string().nullable().default(null),
+  contact: z.object({
+    phone: z.string().min(5),
+    email: z.string().email('must be an email address'),
+    address: z.string().min(5),
+  }),
+  openingHours: z
+    .array(z.object({ days: z.array(z.enum(DAYS)).min(1), opens: time, closes: time }))
+    .default([]),
+  unitCosts: z
+    .object(Object.fromEntries(CHANNELS.map((c) => [c, pence])) as Record<Channel, typeof pence>)
+    .partial()
+    .default({}),
+  boundary,
+});
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  SHIRE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.string().url('must be a URL like https://www.westmoor.gov.uk').optional(),
+  DATA_DIR: z.string().default('data'),
+  COUNCIL_CONFIG: z.string().default('config/council.yaml'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEFAULT_SESSION_SECRET),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  IN_PROCESS_WORKER: booleanFlag.default('true'),
+  MAINTENANCE_MODE: booleanFlag.default('false'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
+});
+
+export type Council = z.infer<typeof councilSchema> & {
+  unitCosts: Record<Channel, number>;
+};
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  publicUrl: string;
+  /** Cookies get `Secure` whenever the public URL is https. */
+  secureCookies: boolean;
+  dataDir: string;
+  council: Council;
+  /** Absolute path of the council's logo file, if it configured one. */
+  logoPath: string | null;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  sessionSecret: string;
+  logLevel: string;
+  inProcessWorker: boolean;
+  maintenanceMode: boolean;
+  rateLimitPerMinute: number;
+}
+
+/** Default unit costs in pence per transaction (Socitm: web £0.15, phone £2.83, face to face £8.62). */
+export const DEFAULT_UNIT_COSTS: Record<Channel, number> = {
+  web: 15,
+  app: 15,
+  api: 15,
+  chat: 100,
+  email: 150,
+  phone: 283,
+  face_to_face: 862,
+};
+
+/** A bad setting: the message is one line naming the key and what is wrong with it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const vars = envSchema.safeParse(env);
+  if (!vars.success) throw new ConfigError(describe('environment variable', vars.error));
+  const e = vars.data;
+
+  const councilFile = path.resolve(e.COUNCIL_CONFIG);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(councilFile, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`COUNCIL_CONFIG: cannot read ${councilFile}: ${(err as Error).message}`);
+  }
+  const council = councilSchema.safeParse(raw);
+  if (!council.success) throw new ConfigError(describe(path.basename(councilFile), council.error));
+
+  if (e.SHIRE_ENV === 'production') {
+    if (e.SESSION_SECRET === DEFAULT_SESSION_SECRET)
+      throw new ConfigError('SESSION_SECRET: production refuses the default secret; set a random one');
+    if (!e.PUBLIC_URL?.startsWith('https://'))
+      throw new ConfigError('PUBLIC_URL: production needs the https:// address residents use');
+  }
+
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  return {
+    env: e.SHIRE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    dataDir: path.resolve(e.DATA_DIR),
+    council: {
+      ...council.data,
+      unitCosts: { ...DEFAULT_UNIT_COSTS, ...council.data.unitCosts },
+    },
+    logoPath: council.data.logo ? path.resolve(path.dirname(councilFile), council.data.logo) : null,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `${council.data.name} <${council.data.contact.email}>`,
+    sessionSecret: e.SESSION_SECRET,
+    logLevel: e.LOG_LEVEL,
+    inProcessWorker: e.IN_PROCESS_WORKER,
+    maintenanceMode: e.MAINTENANCE_MODE,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+function describe(source: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  const key = issue?.path.join('.') || '(root)';
+  return `${source} ${key}: ${issue?.message ?? 'is invalid'}`;
+}
+
+/** WCAG relative-luminance contrast ratio of a #rrggbb colour against white. */
+export function contrastWithWhite(hex: string): number {
+  const channel = (i: number) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  return 1.05 / (luminance + 0.05);
+}

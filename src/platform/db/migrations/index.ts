@@ -1,0 +1,36 @@
+import { Migrator, type Kysely, type Migration as KyselyMigration } from 'kysely';
+import type { Dialect } from '../database.js';
+import { caseSpine } from './20261129T0600_case_spine.js';
+import { outboxAndSessions } from './20261129T0601_outbox_and_sessions.js';
+
+/** What a migration may need to know about the engine it runs on. */
+export interface MigrationContext {
+  dialect: Dialect;
+  /** The auto-incrementing id column type for this engine. */
+  id: 'integer' | 'bigserial';
+}
+
+export interface Migration {
+  up(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
+}
+
+/** Listed explicitly, in order, so a build never depends on reading a folder at run time. */
+const MIGRATIONS: Record<string, Migration> = {
+  '20261129T0600_case_spine': caseSpine,
+  '20261129T0601_outbox_and_sessions': outboxAndSessions,
+};
+
+/** Brings the schema up to date; returns the names of the migrations it ran. */
+export async function migrateToLatest<T>(database: Kysely<T>, dialect: Dialect): Promise<string[]> {
+  // Migrations describe the schema before the current types existed, so they see an untyped database.
+  const db = database as unknown as Kysely<unknown>;
+  // SQLite's `integer primary key` is already an auto-incrementing rowid.
+  const context: MigrationContext = { dialect, id: dialect === 'postgres' ? 'bigserial' : 'integer' };
+  const migrations: Record<string, KyselyMigration> = Object.fromEntries(
+    Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (db: Kysely<unknown>) => m.up(db, context) }]),
+  );
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,12 @@
+import type { AttachmentTable, CaseEventTable, CaseTable, SubscriptionTable } from './tables/cases.js';
+import type { JobTable, SessionTable } from './tables/platform.js';
+
+/** Every table Shire has, for Kysely's type checking. One file per group of tables under tables/. */
+export interface DB {
+  cases: CaseTable;
+  case_events: CaseEventTable;
+  attachments: AttachmentTable;
+  subscriptions: SubscriptionTable;
+  jobs: JobTable;
+  sessions: SessionTable;
+}

@@ -1,0 +1,285 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build as esbuild, version as esbuildVersion } from 'esbuild';
+import * as sass from 'sass';
+import { z } from 'zod';
+import { contrastWithWhite } from '../config.js';
+
+/** Where the HTTP layer must serve `AssetManifest.dir`, with immutable caching. */
+export const ASSETS_URL_PREFIX = '/assets/';
+
+export interface AssetManifest {
+  /** absolute directory holding the built, content-hashed files (served at /assets/ with immutable caching) */
+  dir: string;
+  /**
+   * Maps a logical name to its public URL, e.g. '/assets/app.3f9c2a1b.css'.
+   * Names: 'app.css', 'app.js', 'favicon.svg', and the logo as 'logo' (whatever
+   * its format) and as 'logo.svg' or 'logo.png'. Throws for unknown names.
+   */
+  url(logical: string): string;
+}
+
+export interface AssetOptions {
+  /** '#1d70b8'-style hex; white text on it must have at least 4.5:1 contrast. */
+  brandColour: string;
+  /** Built assets go in a sub-folder per build key, so many builds can share it. */
+  cacheDir: string;
+  /** Optional council SVG or PNG logo overriding the default shield. */
+  logoPath?: string | null;
+}
+
+const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const webDir = path.join(projectRoot, 'src', 'web');
+const stylesDir = path.join(webDir, 'styles');
+const defaultLogoPath = path.join(webDir, 'images', 'logo.svg');
+const require = createRequire(import.meta.url);
+
+const LOGO_EXTENSIONS = ['.svg', '.png'];
+const MANIFEST_FILE = 'manifest.json';
+// The manifest sits beside, not inside, the served folder: /assets/ holds only
+// immutable hashed files, and nothing there claims the name of a web app manifest.
+const PUBLIC_DIR = 'public';
+// Bump when the manifest's shape changes, so old cache folders are ignored.
+const MANIFEST_VERSION = 1;
+
+const manifestSchema = z.object({
+  version: z.literal(MANIFEST_VERSION),
+  files: z.record(z.string(), z.string()),
+});
+
+/**
+ * Builds the CSS, JavaScript and images for the council, or reuses an earlier
+ * identical build from `cacheDir`. Safe to call from several processes at once.
+ */
+export async function buildAssets(options: AssetOptions): Promise<AssetManifest> {
+  const brandColour = validBrandColour(options.brandColour);
+  const logo = await readLogo(options.logoPath ?? defaultLogoPath);
+  const cacheDir = path.resolve(options.cacheDir);
+  const buildDir = path.join(cacheDir, await buildKey(brandColour, logo));
+
+  const cached = await readManifest(buildDir);
+  if (cached) return cached;
+
+  // Build somewhere private, then rename into place in one step: a concurrent
+  // process sees either no build folder or a complete one, never half of one.
+  await mkdir(cacheDir, { recursive: true });
+  const tempDir = path.join(
+    cacheDir,
+    `.tmp-${path.basename(buildDir)}-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  try {
+    await writeBuild(tempDir, await compile(brandColour, logo));
+    return await moveIntoPlace(tempDir, buildDir);
+  } finally {
+    await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+async function moveIntoPlace(tempDir: string, buildDir: string): Promise<AssetManifest> {
+  try {
+    await rename(tempDir, buildDir);
+  } catch (error) {
+    // Another process built the same key first: its build is as good as ours.
+    const winner = await readManifest(buildDir);
+    if (winner) return winner;
+    if (!isCode(error, 'ENOTEMPTY') && !isCode(error, 'EEXIST')) throw error;
+    // Complete builds only ever arrive by rename, so a folder without a usable
+    // manifest was damaged by hand; replace it.
+    await rm(buildDir, { recursive: true, force: true });
+    await rename(tempDir, buildDir);
+  }
+  const built = await readManifest(buildDir);
+  if (!built) throw new Error(`Asset build in ${buildDir} has no usable ${MANIFEST_FILE}`);
+  return built;
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof Error && 'code' in error && error.code === code;
+}
+
+function validBrandColour(colour: string): string {
+  // Checked here as well as in config: the colour is pasted into Sass source,
+  // so anything but a plain hex colour must never reach the compiler.
+  if (!/^#[0-9a-f]{6}$/i.test(colour)) {
+    throw new Error(`Brand colour "${colour}" must be a hex colour like #1d70b8`);
+  }
+  const contrast = contrastWithWhite(colour);
+  if (contrast < 4.5) {
+    throw new Error(
+      `Brand colour ${colour} gives white text only ${contrast.toFixed(2)}:1 contrast; ` +
+        'WCAG AA needs 4.5:1, so choose a darker colour',
+    );
+  }
+  return colour.toLowerCase();
+}
+
+interface Logo {
+  ext: string;
+  content: Buffer;
+}
+
+async function readLogo(logoPath: string): Promise<Logo> {
+  const ext = path.extname(logoPath).toLowerCase();
+  if (!LOGO_EXTENSIONS.includes(ext)) {
+    throw new Error(`Logo ${logoPath} must be an SVG or PNG file`);
+  }
+  try {
+    return { ext, content: await readFile(logoPath) };
+  } catch (error) {
+    throw new Error(`Cannot read logo ${logoPath}`, { cause: error });
+  }
+}
+
+/** Everything that can change the output, so a changed input never reuses a stale build. */
+async function buildKey(brandColour: string, logo: Logo): Promise<string> {
+  const hash = createHash('sha256');
+  // Length-prefixed so no two different input lists can hash the same.
+  const add = (label: string, value: string | Buffer) => {
+    hash.update(`${label}\0${Buffer.byteLength(value)}\0`).update(value);
+  };
+  add('brand', brandColour);
+  add(`logo${logo.ext}`, logo.content);
+  for (const file of await filesUnder(webDir)) {
+    add(path.relative(webDir, file), await readFile(file));
+  }
+  add('govuk-frontend', govukFrontendVersion());
+  add('compilers', `${sass.info} ${esbuildVersion}`);
+  // This file is the build recipe: editing it must invalidate old builds too.
+  add('assets.ts', await readFile(fileURLToPath(import.meta.url)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+function govukFrontendVersion(): string {
+  const pkg = require('govuk-frontend/package.json') as { version: string };
+  return pkg.version;
+}
+
+/** An output file before hashing: its logical name and contents. */
+interface Output {
+  logical: string;
+  content: Buffer;
+}
+
+async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
+  const [css, js] = await Promise.all([compileStyles(brandColour), bundleScript()]);
+  return [
+    { logical: 'app.css', content: css },
+    { logical: 'app.js', content: js },
+    { logical: `logo${logo.ext}`, content: logo.content },
+    {
+      logical: 'favicon.svg',
+      content: await readFile(path.join(webDir, 'images', 'favicon.svg')),
+    },
+  ];
+}
+
+async function compileStyles(brandColour: string): Promise<Buffer> {
+  // Configuring the `settings` module before app.scss loads it is how the brand
+  // colour reaches govuk-frontend's `$govuk-functional-colours` (see _govuk.scss).
+  const entry = `@use "settings" with ($brand-colour: ${brandColour});\n@use "app";\n`;
+  try {
+    const result = await sass.compileStringAsync(entry, {
+      // A file: URL beside app.scss lets the entry load it and its partials.
+      url: pathToFileURL(path.join(stylesDir, '_generated-entry.scss')),
+      importers: [new sass.NodePackageImporter(projectRoot)],
+      style: 'compressed',
+      // govuk-frontend's own deprecation warnings are not ours to act on;
+      // warnings and errors from our stylesheets still come through.
+      quietDeps: true,
+    });
+    return Buffer.from(result.css);
+  } catch (error) {
+    throw new Error(`Compiling ${path.join(stylesDir, 'app.scss')} failed`, { cause: error });
+  }
+}
+
+async function bundleScript(): Promise<Buffer> {
+  const result = await esbuild({
+    entryPoints: [path.join(webDir, 'app.ts')],
+    absWorkingDir: projectRoot,
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2020',
+    minify: true,
+    sourcemap: false,
+    logLevel: 'silent',
+  });
+  const [output] = result.outputFiles;
+  if (!output) throw new Error('esbuild produced no output for src/web/app.ts');
+  return Buffer.from(output.contents);
+}
+
+async function writeBuild(dir: string, outputs: Output[]): Promise<void> {
+  const publicDir = path.join(dir, PUBLIC_DIR);
+  await mkdir(publicDir, { recursive: true });
+  const files: Record<string, string> = {};
+  for (const { logical, content } of outputs) {
+    const fileName = hashedName(logical, content);
+    await writeFile(path.join(publicDir, fileName), content);
+    files[logical] = fileName;
+    // Layouts ask for 'logo' without knowing whether the council's is SVG or PNG.
+    if (logical.startsWith('logo.')) files['logo'] = fileName;
+  }
+  // Written last: its presence is what marks a build as complete.
+  const manifest: z.infer<typeof manifestSchema> = { version: MANIFEST_VERSION, files };
+  await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+}
+
+/** 'app.css' → 'app.3f9c2a1b.css', using the first 8 hex digits of the content's SHA-256. */
+function hashedName(logical: string, content: Buffer): string {
+  const ext = path.extname(logical);
+  const digest = createHash('sha256').update(content).digest('hex').slice(0, 8);
+  return `${path.basename(logical, ext)}.${digest}${ext}`;
+}
+
+/** The build in `buildDir`, or null unless its manifest and every file it lists exist. */
+async function readManifest(buildDir: string): Promise<AssetManifest | null> {
+  let parsed: z.infer<typeof manifestSchema>;
+  try {
+    const raw = await readFile(path.join(buildDir, MANIFEST_FILE), 'utf8');
+    parsed = manifestSchema.parse(JSON.parse(raw));
+  } catch {
+    return null;
+  }
+  const dir = path.join(buildDir, PUBLIC_DIR);
+  const fileNames = Object.values(parsed.files);
+  const present = await Promise.all(
+    fileNames.map((name) =>
+      stat(path.join(dir, name)).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    ),
+  );
+  if (!present.every(Boolean)) return null;
+
+  // A Map, so names like 'constructor' can't resolve to Object.prototype members.
+  const urls = new Map(
+    Object.entries(parsed.files).map(([logical, name]) => [logical, ASSETS_URL_PREFIX + name]),
+  );
+  return {
+    dir,
+    url(logical: string): string {
+      const url = urls.get(logical);
+      if (url === undefined) {
+        throw new Error(
+          `Unknown asset "${logical}"; the built assets are: ${[...urls.keys()].join(', ')}`,
+        );
+      }
+      return url;
+    },
+  };
+}
