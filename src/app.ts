@@ -57,7 +57,7 @@ export function openDatabase(config: Config): Database<DB> {
 export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const database = deps.database ?? openDatabase(config);
-  await migrateToLatest(database.db, database.dialect);
+  await migrateToLatest(database);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
   const assets = await buildAssets({
     brandColour: config.council.brandColour,

@@ -22,7 +22,7 @@ const USAGE = `Usage: shire <command>
 async function withDatabase<T>(config: Config, work: (database: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
   const database = openDatabase(config);
   try {
-    await migrateToLatest(database.db, database.dialect);
+    await migrateToLatest(database);
     return await work(database);
   } finally {
     await database.close();
@@ -48,7 +48,7 @@ async function run(argv: string[]): Promise<void> {
       await start(config);
       return;
     case 'migrate': {
-      const ran = await withDatabase(config, (database) => migrateToLatest(database.db, database.dialect));
+      const ran = await withDatabase(config, (database) => migrateToLatest(database));
       console.log(ran.length ? `Ran ${ran.join(', ')}` : 'The database is up to date.');
       return;
     }
@@ -57,7 +57,7 @@ async function run(argv: string[]): Promise<void> {
       return;
     case 'worker': {
       const database = openDatabase(config);
-      await migrateToLatest(database.db, database.dialect);
+      await migrateToLatest(database);
       const services = createServices(database);
       const worker = new Worker(database, { handlers: jobHandlers({ config, services, database, logger }), logger });
       worker.start();

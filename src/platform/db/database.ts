@@ -23,6 +23,8 @@ export class Database<T> {
   private constructor(
     readonly db: Kysely<T>,
     readonly dialect: Dialect,
+    /** The PostgreSQL schema in use, when it is not the default. */
+    readonly schema?: string,
   ) {}
 
   static sqlite<T>(file: string): Database<T> {
@@ -43,7 +45,7 @@ export class Database<T> {
       connectionTimeoutMillis: 5000,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
-    return new Database<T>(new Kysely<T>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+    return new Database<T>(new Kysely<T>({ dialect: new PostgresDialect({ pool }) }), 'postgres', schema);
   }
 
   static open<T>(options: DatabaseOptions): Database<T> {

@@ -1,5 +1,5 @@
 import { Migrator, type Kysely, type Migration as KyselyMigration } from 'kysely';
-import type { Dialect } from '../database.js';
+import type { Database, Dialect } from '../database.js';
 import { caseSpine } from './20261129T0600_case_spine.js';
 import { outboxAndSessions } from './20261129T0601_outbox_and_sessions.js';
 
@@ -21,15 +21,21 @@ const MIGRATIONS: Record<string, Migration> = {
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */
-export async function migrateToLatest<T>(database: Kysely<T>, dialect: Dialect): Promise<string[]> {
+export async function migrateToLatest<T>(database: Database<T>): Promise<string[]> {
+  const { dialect, schema } = database;
   // Migrations describe the schema before the current types existed, so they see an untyped database.
-  const db = database as unknown as Kysely<unknown>;
+  const db = database.db as unknown as Kysely<unknown>;
   // SQLite's `integer primary key` is already an auto-incrementing rowid.
   const context: MigrationContext = { dialect, id: dialect === 'postgres' ? 'bigserial' : 'integer' };
   const migrations: Record<string, KyselyMigration> = Object.fromEntries(
     Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (db: Kysely<unknown>) => m.up(db, context) }]),
   );
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    // Kysely looks for its own tables across every schema unless told which one is ours.
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
