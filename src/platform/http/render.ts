@@ -27,10 +27,8 @@ function pageContext(reply: FastifyReply, { assets, config }: RenderOptions) {
     year: new Date().getFullYear(),
     currentPath: reply.request.url.split('?')[0],
     cspNonce: reply.cspNonce.script,
-    // A getter, so only pages that have a form start a session to hold the CSRF secret.
-    get csrfToken(): string {
-      return reply.generateCsrf();
-    },
+    // A function, so only pages that have a form (`{{ csrfToken() }}`) start a session to hold the CSRF secret.
+    csrfToken: (): string => reply.generateCsrf(),
   };
 }
 

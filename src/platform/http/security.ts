@@ -74,7 +74,8 @@ export async function csrf(app: FastifyInstance): Promise<void> {
     },
   });
   app.addHook('preHandler', (request, reply, done) => {
-    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/api/')) {
+    // Unknown routes answer 404/405 without a check: there is nothing there to forge a request to.
+    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/api/') || request.is404) {
       done();
       return;
     }
