@@ -13,7 +13,13 @@ import type { DB } from './platform/db/types.js';
 import { errorsPlugin, sendProblem } from './platform/http/errors.js';
 import { observability } from './platform/http/observability.js';
 import { renderPlugin } from './platform/http/render.js';
-import { csrf, rateLimits, securityHeaders, sessions, SESSION_MAX_AGE_MS } from './platform/http/security.js';
+import {
+  csrf,
+  rateLimits,
+  securityHeaders,
+  sessions,
+  SESSION_MAX_AGE_MS,
+} from './platform/http/security.js';
 import { DatabaseSessionStore, RedisSessionStore } from './platform/http/session-stores.js';
 import { createLogger } from './platform/logger.js';
 import { Worker } from './platform/outbox/worker.js';
@@ -46,7 +52,10 @@ export interface AppDependencies {
 }
 
 export function openDatabase(config: Config): Database<DB> {
-  return Database.open<DB>({ url: config.databaseUrl, file: path.join(config.dataDir, 'shire.db') });
+  return Database.open<DB>({
+    url: config.databaseUrl,
+    file: path.join(config.dataDir, 'shire.db'),
+  });
 }
 
 /**
@@ -54,11 +63,16 @@ export function openDatabase(config: Config): Database<DB> {
  * Cross-cutting setup runs in a deliberate order: logging and ids, security headers,
  * body parsing, sessions and CSRF, rate limits, views and errors, then each module.
  */
-export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  deps: AppDependencies = {},
+): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const database = deps.database ?? openDatabase(config);
   await migrateToLatest(database);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
+    : undefined;
   const assets = await buildAssets({
     brandColour: config.council.brandColour,
     cacheDir: deps.assetCacheDir ?? path.join(config.dataDir, 'assets'),
@@ -66,8 +80,10 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   });
   const services = createServices(database);
 
+  // Typed as Fastify's logger so plugins see a plain FastifyInstance; it is the same pino logger.
+  const requestLogger: FastifyBaseLogger = logger;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: requestLogger,
     // Trust a caller's request id only if it looks like one, so logs can't be forged.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -112,7 +128,11 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
         return;
       }
       void reply.header('retry-after', '3600');
-      void sendProblem(request, reply, { status: 503, title: 'Service Unavailable', detail: 'Down for maintenance.' });
+      void sendProblem(request, reply, {
+        status: 503,
+        title: 'Service Unavailable',
+        detail: 'Down for maintenance.',
+      });
     });
   }
 
@@ -123,7 +143,10 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(casesModule, moduleOptions);
 
   const worker = config.inProcessWorker
-    ? new Worker(database, { handlers: jobHandlers({ config, services, database, logger }), logger })
+    ? new Worker(database, {
+        handlers: jobHandlers({ config, services, database, logger }),
+        logger,
+      })
     : undefined;
   app.addHook('onReady', (done) => {
     worker?.start();

@@ -23,7 +23,9 @@ export const ASSET_CACHE_DIR = path.resolve('.cache/assets');
  */
 export function dialects(): Dialect[] {
   if (process.env.CI === 'true' && !process.env.DATABASE_URL)
-    throw new Error('CI=true but DATABASE_URL is not set: the PostgreSQL tests cannot be skipped in CI');
+    throw new Error(
+      'CI=true but DATABASE_URL is not set: the PostgreSQL tests cannot be skipped in CI',
+    );
   return process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
@@ -92,7 +94,10 @@ export async function buildTestApp(
 }
 
 /** The CSRF token and session cookie a browser would have after loading a page with a form. */
-export async function formSession(app: FastifyInstance, url: string): Promise<{ cookie: string; csrf: string }> {
+export async function formSession(
+  app: FastifyInstance,
+  url: string,
+): Promise<{ cookie: string; csrf: string }> {
   const page = await app.inject({ method: 'GET', url });
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
   const setCookie = page.headers['set-cookie'];

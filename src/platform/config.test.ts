@@ -8,7 +8,10 @@ import { ConfigError, DEFAULT_UNIT_COSTS, contrastWithWhite, loadConfig } from '
 
 /** A copy of the demo council's file with some keys changed. */
 function councilFile(changes: Record<string, unknown>): string {
-  const council = { ...(parse(readFileSync('config/council.yaml', 'utf8')) as Record<string, unknown>), ...changes };
+  const council = {
+    ...(parse(readFileSync('config/council.yaml', 'utf8')) as Record<string, unknown>),
+    ...changes,
+  };
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'shire-config-')), 'council.yaml');
   writeFileSync(file, stringify(council));
   return file;
@@ -45,28 +48,65 @@ await test('config', async (t) => {
   });
 
   await t.test('a bad value stops start-up with one line naming the key', () => {
-    assert.equal(failure({ PORT: 'eighty' }), 'environment variable PORT: Expected number, received nan');
-    assert.match(failure({ DATABASE_URL: 'mysql://x' }), /^environment variable DATABASE_URL: must be a postgres:\/\/ URL$/);
-    assert.match(failure({ IN_PROCESS_WORKER: 'maybe' }), /IN_PROCESS_WORKER: must be true or false/);
+    assert.equal(
+      failure({ PORT: 'eighty' }),
+      'environment variable PORT: Expected number, received nan',
+    );
+    assert.match(
+      failure({ DATABASE_URL: 'mysql://x' }),
+      /^environment variable DATABASE_URL: must be a postgres:\/\/ URL$/,
+    );
+    assert.match(
+      failure({ IN_PROCESS_WORKER: 'maybe' }),
+      /IN_PROCESS_WORKER: must be true or false/,
+    );
     assert.match(
       failure({ COUNCIL_CONFIG: councilFile({ brandColour: 'green' }) }),
       /^council\.yaml brandColour: must be a hex colour like #1d70b8$/,
     );
-    assert.match(failure({ COUNCIL_CONFIG: councilFile({ brandColour: '#ffdd00' }) }), /brandColour: must give white header text at least 4\.5:1/);
-    assert.match(failure({ COUNCIL_CONFIG: councilFile({ unitCosts: { phone: 2.83 } }) }), /unitCosts\.phone: must be whole pence/);
     assert.match(
-      failure({ COUNCIL_CONFIG: councilFile({ openingHours: [{ days: ['mon'], opens: '8.30', closes: '17:00' }] }) }),
+      failure({ COUNCIL_CONFIG: councilFile({ brandColour: '#ffdd00' }) }),
+      /brandColour: must give white header text at least 4\.5:1/,
+    );
+    assert.match(
+      failure({ COUNCIL_CONFIG: councilFile({ unitCosts: { phone: 2.83 } }) }),
+      /unitCosts\.phone: must be whole pence/,
+    );
+    assert.match(
+      failure({
+        COUNCIL_CONFIG: councilFile({
+          openingHours: [{ days: ['mon'], opens: '8.30', closes: '17:00' }],
+        }),
+      }),
       /openingHours\.0\.opens: must be a 24-hour time like 08:30/,
     );
-    assert.match(failure({ COUNCIL_CONFIG: councilFile({ boundary: { type: 'Point', coordinates: [0, 0] } }) }), /council\.yaml boundary/);
-    assert.match(failure({ COUNCIL_CONFIG: '/nowhere/council.yaml' }), /^COUNCIL_CONFIG: cannot read \/nowhere\/council\.yaml/);
+    assert.match(
+      failure({
+        COUNCIL_CONFIG: councilFile({ boundary: { type: 'Point', coordinates: [0, 0] } }),
+      }),
+      /council\.yaml boundary/,
+    );
+    assert.match(
+      failure({ COUNCIL_CONFIG: '/nowhere/council.yaml' }),
+      /^COUNCIL_CONFIG: cannot read \/nowhere\/council\.yaml/,
+    );
   });
 
   await t.test('production refuses the default secret and plain http', () => {
-    assert.match(failure({ SHIRE_ENV: 'production', PUBLIC_URL: 'https://www.westmoor.gov.uk' }), /^SESSION_SECRET: production refuses the default secret/);
+    assert.match(
+      failure({ SHIRE_ENV: 'production', PUBLIC_URL: 'https://www.westmoor.gov.uk' }),
+      /^SESSION_SECRET: production refuses the default secret/,
+    );
     const secret = 'a'.repeat(40);
-    assert.match(failure({ SHIRE_ENV: 'production', SESSION_SECRET: secret }), /^PUBLIC_URL: production needs the https/);
-    const config = loadConfig({ SHIRE_ENV: 'production', SESSION_SECRET: secret, PUBLIC_URL: 'https://www.westmoor.gov.uk/' });
+    assert.match(
+      failure({ SHIRE_ENV: 'production', SESSION_SECRET: secret }),
+      /^PUBLIC_URL: production needs the https/,
+    );
+    const config = loadConfig({
+      SHIRE_ENV: 'production',
+      SESSION_SECRET: secret,
+      PUBLIC_URL: 'https://www.westmoor.gov.uk/',
+    });
     assert.equal(config.secureCookies, true);
     assert.equal(config.publicUrl, 'https://www.westmoor.gov.uk');
   });

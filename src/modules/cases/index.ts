@@ -10,7 +10,11 @@ import type { Case } from './service.js';
  * their public timeline (like FixMyStreet); other kinds show their status only, since an
  * application or booking is nobody else's business — their details are in My Account.
  */
-export function casesModule(app: FastifyInstance, { services }: ModuleOptions, done: () => void): void {
+export function casesModule(
+  app: FastifyInstance,
+  { services }: ModuleOptions,
+  done: () => void,
+): void {
   const { cases } = services;
 
   const showLookup = (reply: FastifyReply, ref: string, error?: string) =>
@@ -22,60 +26,79 @@ export function casesModule(app: FastifyInstance, { services }: ModuleOptions, d
       error,
     });
 
+  /** The case a typed reference names; `malformed` when it cannot be a reference at all. */
+  const lookUp = async (input: string): Promise<{ found?: Case; malformed?: string }> => {
+    try {
+      const found = await cases.getByRef(input);
+      return found ? { found } : {};
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) return { malformed: err.message };
+      throw err;
+    }
+  };
+
   app.get<{ Querystring: { ref?: string } }>('/track', async (request, reply) => {
     const ref = typeof request.query.ref === 'string' ? request.query.ref : undefined;
     if (ref === undefined) return showLookup(reply, '');
     if (!ref.trim()) return showLookup(reply, ref, 'Enter your reference');
-    try {
-      const found = await cases.getByRef(ref);
-      if (!found) return showLookup(reply, ref, `We cannot find ${ref.trim().toUpperCase()}. Check the reference in your email or letter`);
-      return reply.redirect(`/track/${found.ref}`, 303);
-    } catch (err) {
-      if (err instanceof InvalidReferenceError) return showLookup(reply, ref, err.message);
-      throw err;
-    }
+    const { found, malformed } = await lookUp(ref);
+    if (malformed) return showLookup(reply, ref, malformed);
+    if (!found)
+      return showLookup(
+        reply,
+        ref,
+        `We cannot find ${ref.trim().toUpperCase()}. Check the reference in your email or letter`,
+      );
+    return reply.redirect(`/track/${found.ref}`, 303);
   });
 
   app.get<{ Params: { ref: string } }>('/track/:ref', async (request, reply) => {
-    let found: Case | undefined;
-    try {
-      found = await cases.getByRef(request.params.ref);
-    } catch (err) {
-      if (err instanceof InvalidReferenceError) return showLookup(reply, request.params.ref, err.message);
-      throw err;
-    }
-    if (!found) throw new NotFoundError(`We cannot find a case with reference ${request.params.ref}.`);
+    const { found, malformed } = await lookUp(request.params.ref);
+    if (malformed) return showLookup(reply, request.params.ref, malformed);
+    if (!found)
+      throw new NotFoundError(`We cannot find a case with reference ${request.params.ref}.`);
     const kind = CASE_KINDS[found.kind];
     const events = kind.publicTimeline ? await cases.timeline(found.id, { publicOnly: true }) : [];
     const timeline = events.map((event) => ({
       ...event,
-      statusLabel: event.type === 'status_changed' ? statusDefinition(found.kind, String(event.data.to))?.label : undefined,
+      statusLabel:
+        event.type === 'status_changed'
+          ? statusDefinition(found.kind, String(event.data.to))?.label
+          : undefined,
     }));
-    return reply.render('cases/views/progress.njk', { pageTitle: `${found.ref}: ${found.statusLabel}`, found, kind, timeline });
+    return reply.render('cases/views/progress.njk', {
+      pageTitle: `${found.ref}: ${found.statusLabel}`,
+      found,
+      kind,
+      timeline,
+    });
   });
 
   app.get<{ Params: { token: string } }>('/track/unsubscribe/:token', async (request, reply) => {
     const subscription = await cases.findSubscription(request.params.token);
-    if (!subscription) throw new NotFoundError('This link to stop emails has already been used or is not right.');
-    return reply.render('cases/views/unsubscribe.njk', { pageTitle: 'Stop update emails', subscription });
+    if (!subscription)
+      throw new NotFoundError('This link to stop emails has already been used or is not right.');
+    return reply.render('cases/views/unsubscribe.njk', {
+      pageTitle: 'Stop update emails',
+      subscription,
+    });
   });
 
   app.post<{ Params: { token: string } }>('/track/unsubscribe/:token', async (request, reply) => {
     const subscription = await cases.findSubscription(request.params.token);
-    if (!subscription) throw new NotFoundError('This link to stop emails has already been used or is not right.');
+    if (!subscription)
+      throw new NotFoundError('This link to stop emails has already been used or is not right.');
     await cases.unsubscribe(request.params.token);
-    return reply.render('cases/views/unsubscribed.njk', { pageTitle: 'You will not get update emails', subscription });
+    return reply.render('cases/views/unsubscribed.njk', {
+      pageTitle: 'You will not get update emails',
+      subscription,
+    });
   });
 
   /** Public JSON view of one case, for apps and other systems. */
   app.get<{ Params: { ref: string } }>('/api/v1/cases/:ref', async (request) => {
-    let found: Case | undefined;
-    try {
-      found = await cases.getByRef(request.params.ref);
-    } catch (err) {
-      if (err instanceof InvalidReferenceError) throw new ValidationError(err.message, 'ref');
-      throw err;
-    }
+    const { found, malformed } = await lookUp(request.params.ref);
+    if (malformed) throw new ValidationError(malformed, 'ref');
     if (!found) throw new NotFoundError(`There is no case with reference ${request.params.ref}.`);
     const isPublic = CASE_KINDS[found.kind].publicTimeline;
     return {

@@ -12,7 +12,9 @@ export function notifySubscribers(deps: { cases: CaseService; mailer: Mailer; co
     const { caseId, eventId } = payload as NotifyPayload;
     const found = await deps.cases.getById(caseId);
     if (!found) return; // Deleted since: nothing to tell anyone.
-    const event = (await deps.cases.timeline(caseId, { publicOnly: true })).find((e) => e.id === eventId);
+    const event = (await deps.cases.timeline(caseId, { publicOnly: true })).find(
+      (e) => e.id === eventId,
+    );
     if (!event) return;
     const noun = CASE_KINDS[found.kind].noun;
     const subject =
@@ -20,7 +22,9 @@ export function notifySubscribers(deps: { cases: CaseService; mailer: Mailer; co
         ? `We received your ${noun}: ${found.ref}`
         : `Update on your ${noun} ${found.ref}: ${found.statusLabel}`;
     const lines = [
-      event.type === 'created' ? `Thank you. We received your ${noun}, "${found.title}".` : `There is an update on your ${noun}, "${found.title}".`,
+      event.type === 'created'
+        ? `Thank you. We received your ${noun}, "${found.title}".`
+        : `There is an update on your ${noun}, "${found.title}".`,
       '',
       `Status: ${found.statusLabel}`,
       ...(event.body ? ['', event.body] : []),
@@ -35,7 +39,11 @@ export function notifySubscribers(deps: { cases: CaseService; mailer: Mailer; co
       await deps.mailer.send({
         to: subscriber.email,
         subject,
-        text: [...lines, '', `To stop these emails: ${deps.config.publicUrl}/track/unsubscribe/${subscriber.token}`].join('\n'),
+        text: [
+          ...lines,
+          '',
+          `To stop these emails: ${deps.config.publicUrl}/track/unsubscribe/${subscriber.token}`,
+        ].join('\n'),
       });
     }
   };

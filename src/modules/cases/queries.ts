@@ -9,7 +9,10 @@ export function insertCase(db: Kysely<DB>, row: Insertable<CaseTable>): Promise<
   return db.insertInto('cases').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export function insertEvent(db: Kysely<DB>, row: Insertable<CaseEventTable>): Promise<CaseEventRow> {
+export function insertEvent(
+  db: Kysely<DB>,
+  row: Insertable<CaseEventTable>,
+): Promise<CaseEventRow> {
   return db.insertInto('case_events').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -33,12 +36,26 @@ export function refExists(db: Kysely<DB>, ref: string): Promise<boolean> {
 export function updateCase(
   db: Kysely<DB>,
   id: number,
-  changes: Partial<Pick<CaseRow, 'status' | 'updated_at' | 'closed_at' | 'team' | 'assignee_id' | 'due_at' | 'account_id'>>,
+  changes: Partial<
+    Pick<
+      CaseRow,
+      'status' | 'updated_at' | 'closed_at' | 'team' | 'assignee_id' | 'due_at' | 'account_id'
+    >
+  >,
 ): Promise<CaseRow> {
-  return db.updateTable('cases').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return db
+    .updateTable('cases')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
-export function listEvents(db: Kysely<DB>, caseId: number, publicOnly: boolean): Promise<CaseEventRow[]> {
+export function listEvents(
+  db: Kysely<DB>,
+  caseId: number,
+  publicOnly: boolean,
+): Promise<CaseEventRow[]> {
   return db
     .selectFrom('case_events')
     .selectAll()
@@ -48,7 +65,12 @@ export function listEvents(db: Kysely<DB>, caseId: number, publicOnly: boolean):
     .execute();
 }
 
-export function listForAccount(db: Kysely<DB>, accountId: number, limit: number, beforeId?: number): Promise<CaseRow[]> {
+export function listForAccount(
+  db: Kysely<DB>,
+  accountId: number,
+  limit: number,
+  beforeId?: number,
+): Promise<CaseRow[]> {
   return db
     .selectFrom('cases')
     .selectAll()
@@ -60,7 +82,12 @@ export function listForAccount(db: Kysely<DB>, accountId: number, limit: number,
 }
 
 /** Candidates in the given geohash cells; the caller filters by exact distance. */
-export function inCells(db: Kysely<DB>, cells: string[], kind: string | undefined, limit: number): Promise<CaseRow[]> {
+export function inCells(
+  db: Kysely<DB>,
+  cells: string[],
+  kind: string | undefined,
+  limit: number,
+): Promise<CaseRow[]> {
   return db
     .selectFrom('cases')
     .selectAll()
@@ -73,7 +100,13 @@ export function inCells(db: Kysely<DB>, cells: string[], kind: string | undefine
 
 export function addSubscription(
   db: Kysely<DB>,
-  row: { case_id: number; account_id: number | null; email: string | null; token: string; created_at: string },
+  row: {
+    case_id: number;
+    account_id: number | null;
+    email: string | null;
+    token: string;
+    created_at: string;
+  },
 ): Promise<void> {
   return db
     .insertInto('subscriptions')
@@ -84,7 +117,11 @@ export function addSubscription(
 }
 
 export function listSubscribers(db: Kysely<DB>, caseId: number) {
-  return db.selectFrom('subscriptions').select(['email', 'account_id', 'token']).where('case_id', '=', caseId).execute();
+  return db
+    .selectFrom('subscriptions')
+    .select(['email', 'account_id', 'token'])
+    .where('case_id', '=', caseId)
+    .execute();
 }
 
 export function findSubscription(db: Kysely<DB>, token: string) {

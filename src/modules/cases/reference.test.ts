@@ -11,12 +11,15 @@ await test('references', async (t) => {
     }
   });
 
-  await t.test('forgive how residents type them: case, spaces, dashes, O for 0 and I or L for 1', () => {
-    const ref = newReference('PTH');
-    const sloppy = ref.toLowerCase().replace(/-/g, ' ').replace(/0/g, 'o').replace(/1/g, 'l');
-    assert.equal(parseReference(` ${sloppy} `), ref);
-    assert.equal(parseReference(ref.replace(/-/g, '')), ref);
-  });
+  await t.test(
+    'forgive how residents type them: case, spaces, dashes, O for 0 and I or L for 1',
+    () => {
+      const ref = newReference('PTH');
+      const sloppy = ref.toLowerCase().replace(/-/g, ' ').replace(/0/g, 'o').replace(/1/g, 'l');
+      assert.equal(parseReference(` ${sloppy} `), ref);
+      assert.equal(parseReference(ref.replace(/-/g, '')), ref);
+    },
+  );
 
   await t.test('catch every single mistyped character with "Check the reference"', () => {
     const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -26,7 +29,11 @@ await test('references', async (t) => {
       for (const c of alphabet) {
         if (c === compact[i]) continue;
         const typo = compact.slice(0, i) + c + compact.slice(i + 1);
-        assert.throws(() => parseReference(typo), InvalidReferenceError, `${typo} should be rejected`);
+        assert.throws(
+          () => parseReference(typo),
+          InvalidReferenceError,
+          `${typo} should be rejected`,
+        );
       }
     }
   });
@@ -39,7 +46,8 @@ await test('references', async (t) => {
       for (let i = 3; i < compact.length - 1; i++) {
         if (compact[i] === compact[i + 1]) continue;
         swaps++;
-        const swapped = compact.slice(0, i) + compact.charAt(i + 1) + compact.charAt(i) + compact.slice(i + 2);
+        const swapped =
+          compact.slice(0, i) + compact.charAt(i + 1) + compact.charAt(i) + compact.slice(i + 2);
         try {
           parseReference(swapped);
         } catch {
@@ -52,10 +60,19 @@ await test('references', async (t) => {
   });
 
   await t.test('explain what a reference looks like when it is malformed', () => {
-    for (const bad of ['', 'hello', 'BKS-4F7K', 'BKS-4F7K-92QX-1', '123-4567-8901', 'BKS-4F7K-92Q!']) {
+    for (const bad of [
+      '',
+      'hello',
+      'BKS-4F7K',
+      'BKS-4F7K-92QX-1',
+      '123-4567-8901',
+      'BKS-4F7K-92Q!',
+    ]) {
       assert.throws(
         () => parseReference(bad),
-        (err: Error) => err instanceof InvalidReferenceError && err.message === 'Check the reference — it should look like BKS-4F7K-92QX',
+        (err: Error) =>
+          err instanceof InvalidReferenceError &&
+          err.message === 'Check the reference — it should look like BKS-4F7K-92QX',
       );
     }
   });

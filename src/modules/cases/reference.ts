@@ -20,13 +20,14 @@ export class InvalidReferenceError extends Error {
 
 /** A service prefix must be three letters from the Crockford alphabet (no I, L, O or U). */
 export function isValidPrefix(prefix: string): boolean {
-  return /^[A-Z]{3}$/.test(prefix) && [...prefix].every((c) => ALPHABET.includes(c));
+  return /^[A-Z]{3}$/.test(prefix) && Array.from(prefix).every((c) => ALPHABET.includes(c));
 }
 
 export function newReference(prefix: string): string {
-  if (!isValidPrefix(prefix)) throw new Error(`Reference prefix "${prefix}" must be 3 letters without I, L, O or U`);
+  if (!isValidPrefix(prefix))
+    throw new Error(`Reference prefix "${prefix}" must be 3 letters without I, L, O or U`);
   let body = '';
-  for (let i = 0; i < BODY_LENGTH; i++) body += ALPHABET[randomInt(32)];
+  for (let i = 0; i < BODY_LENGTH; i++) body += ALPHABET.charAt(randomInt(32));
   return format(prefix, body + checkCharacter(prefix + body));
 }
 
@@ -40,10 +41,11 @@ export function parseReference(input: string): string {
   if (compact.length !== 3 + BODY_LENGTH + 1) throw new InvalidReferenceError(input);
   const prefix = compact.slice(0, 3);
   const rest = compact.slice(3).replace(/O/g, '0').replace(/[IL]/g, '1');
-  if (!isValidPrefix(prefix) || ![...rest].every((c) => ALPHABET.includes(c)))
+  if (!isValidPrefix(prefix) || !Array.from(rest).every((c) => ALPHABET.includes(c)))
     throw new InvalidReferenceError(input);
   const body = rest.slice(0, BODY_LENGTH);
-  if (checkCharacter(prefix + body) !== rest.slice(BODY_LENGTH)) throw new InvalidReferenceError(input);
+  if (checkCharacter(prefix + body) !== rest.slice(BODY_LENGTH))
+    throw new InvalidReferenceError(input);
   return format(prefix, rest);
 }
 

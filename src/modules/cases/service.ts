@@ -6,7 +6,14 @@ import type { DB } from '../../platform/db/types.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { coveringCells, distanceMetres, geohashOf, type Point } from '../../platform/geo/geo.js';
 import { enqueue } from '../../platform/outbox/outbox.js';
-import { CASE_KINDS, type CaseKindName, initialStatus, isCaseKind, statusDefinition, type Open311State } from './kinds.js';
+import {
+  CASE_KINDS,
+  type CaseKindName,
+  initialStatus,
+  isCaseKind,
+  statusDefinition,
+  type Open311State,
+} from './kinds.js';
 import * as q from './queries.js';
 import { newReference, parseReference } from './reference.js';
 
@@ -106,13 +113,16 @@ export class CaseService {
   /** Runs `work` with a CaseService bound to one transaction, for modules that write more alongside. */
   transaction<T>(work: (cases: CaseService, trx: Kysely<DB>) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this, this.db);
-    return this.db.transaction().execute((trx) => work(new CaseService(trx, this.clock, true), trx));
+    return this.db
+      .transaction()
+      .execute((trx) => work(new CaseService(trx, this.clock, true), trx));
   }
 
   async openCase(input: OpenCaseInput): Promise<Case> {
-    if (!isCaseKind(input.kind)) throw new ValidationError(`Unknown case kind "${String(input.kind)}"`);
+    if (!isCaseKind(input.kind))
+      throw new ValidationError(`Unknown case kind "${input.kind as string}"`);
     if (!(CHANNELS as readonly string[]).includes(input.channel))
-      throw new ValidationError(`Unknown channel "${String(input.channel)}"`);
+      throw new ValidationError(`Unknown channel "${input.channel as string}"`);
     if (!input.title.trim()) throw new ValidationError('A case needs a title', 'title');
     const now = this.clock().toISOString();
     return this.transaction(async (cases, trx) => {
@@ -172,7 +182,8 @@ export class CaseService {
         data: JSON.stringify(input.data ?? {}),
         created_at: now.toISOString(),
       });
-      if (input.type !== 'created') await q.updateCase(trx, caseId, { updated_at: now.toISOString() });
+      if (input.type !== 'created')
+        await q.updateCase(trx, caseId, { updated_at: now.toISOString() });
       if (input.public) {
         const payload: NotifyPayload = { caseId, eventId: row.id };
         await enqueue(trx, { type: NOTIFY_JOB, payload }, now);
@@ -192,7 +203,11 @@ export class CaseService {
       if (!current) throw new NotFoundError('That case does not exist.');
       const kind = current.kind as CaseKindName;
       const next = statusDefinition(kind, status);
-      if (!next) throw new ValidationError(`"${status}" is not a status of a ${CASE_KINDS[kind].noun}`, 'status');
+      if (!next)
+        throw new ValidationError(
+          `"${status}" is not a status of a ${CASE_KINDS[kind].noun}`,
+          'status',
+        );
       if (status === current.status) return toCase(current);
       const now = this.clock().toISOString();
       const updated = await q.updateCase(trx, caseId, {
@@ -227,15 +242,32 @@ export class CaseService {
   }
 
   /** A resident's cases, newest first; page with `beforeId` (the last id of the previous page). */
-  async listForAccount(accountId: number, options: { limit?: number; beforeId?: number } = {}): Promise<Case[]> {
-    return (await q.listForAccount(this.db, accountId, options.limit ?? 50, options.beforeId)).map(toCase);
+  async listForAccount(
+    accountId: number,
+    options: { limit?: number; beforeId?: number } = {},
+  ): Promise<Case[]> {
+    return (await q.listForAccount(this.db, accountId, options.limit ?? 50, options.beforeId)).map(
+      toCase,
+    );
   }
 
   /** Cases within `radiusMetres` of a point, nearest first, e.g. to offer "is it one of these?". */
-  async near(point: Point, radiusMetres: number, options: { kind?: CaseKindName; limit?: number } = {}) {
-    const candidates = await q.inCells(this.db, coveringCells(point, radiusMetres), options.kind, 500);
+  async near(
+    point: Point,
+    radiusMetres: number,
+    options: { kind?: CaseKindName; limit?: number } = {},
+  ) {
+    const candidates = await q.inCells(
+      this.db,
+      coveringCells(point, radiusMetres),
+      options.kind,
+      500,
+    );
     return candidates
-      .map((row) => ({ row, distance: distanceMetres(point, { lat: row.lat ?? 0, lng: row.lng ?? 0 }) }))
+      .map((row) => ({
+        row,
+        distance: distanceMetres(point, { lat: row.lat ?? 0, lng: row.lng ?? 0 }),
+      }))
       .filter(({ distance }) => distance <= radiusMetres)
       .sort((a, b) => a.distance - b.distance)
       .slice(0, options.limit ?? 20)
@@ -243,7 +275,10 @@ export class CaseService {
   }
 
   /** Follow a case for updates (reporters are subscribed when they open it). */
-  async subscribe(caseId: number, who: { accountId?: number | null; email?: string | null }): Promise<void> {
+  async subscribe(
+    caseId: number,
+    who: { accountId?: number | null; email?: string | null },
+  ): Promise<void> {
     await q.addSubscription(this.db, {
       case_id: caseId,
       account_id: who.accountId ?? null,

@@ -4,7 +4,11 @@ import { SESSION_COOKIE } from '../../platform/http/security.js';
 import { describeOpeningHours } from './opening-hours.js';
 
 /** The pages every council site must have: contact, accessibility statement, privacy notice, cookies. */
-export function helpModule(app: FastifyInstance, { config }: ModuleOptions, done: () => void): void {
+export function helpModule(
+  app: FastifyInstance,
+  { config }: ModuleOptions,
+  done: () => void,
+): void {
   const openingHours = describeOpeningHours(config.council.openingHours);
   const pages = {
     contact: 'Contact us',
@@ -14,7 +18,11 @@ export function helpModule(app: FastifyInstance, { config }: ModuleOptions, done
   } as const;
   for (const [slug, pageTitle] of Object.entries(pages)) {
     app.get(`/help/${slug}`, (_request, reply) =>
-      reply.render(`help/views/${slug}.njk`, { pageTitle, openingHours, sessionCookie: SESSION_COOKIE }),
+      reply.render(`help/views/${slug}.njk`, {
+        pageTitle,
+        openingHours,
+        sessionCookie: SESSION_COOKIE,
+      }),
     );
   }
   done();

@@ -22,8 +22,17 @@ export function describeTime(hhmm: string): string {
 export function describeOpeningHours(hours: Council['openingHours']): string[] {
   return hours.map(({ days, opens, closes }) => {
     const names = days.map((d) => DAY_NAMES[d] ?? d);
-    const consecutive = days.length > 2 && days.every((d, i) => i === 0 || Object.keys(DAY_NAMES).indexOf(d) === Object.keys(DAY_NAMES).indexOf(days[i - 1] ?? '') + 1);
-    const dayText = consecutive ? `${names[0]} to ${names[names.length - 1]}` : names.join(', ').replace(/, ([^,]*)$/, ' and $1');
+    const consecutive =
+      days.length > 2 &&
+      days.every(
+        (d, i) =>
+          i === 0 ||
+          Object.keys(DAY_NAMES).indexOf(d) ===
+            Object.keys(DAY_NAMES).indexOf(days[i - 1] ?? '') + 1,
+      );
+    const dayText = consecutive
+      ? `${names[0]} to ${names[names.length - 1]}`
+      : names.join(', ').replace(/, ([^,]*)$/, ' and $1');
     return `${dayText}, ${describeTime(opens)} to ${describeTime(closes)}`;
   });
 }

@@ -35,7 +35,10 @@ export class Database<T> {
     connection.pragma('foreign_keys = ON');
     connection.pragma('busy_timeout = 5000');
     connection.pragma('synchronous = NORMAL');
-    return new Database<T>(new Kysely<T>({ dialect: new SqliteDialect({ database: connection }) }), 'sqlite');
+    return new Database<T>(
+      new Kysely<T>({ dialect: new SqliteDialect({ database: connection }) }),
+      'sqlite',
+    );
   }
 
   static postgres<T>(url: string, schema?: string): Database<T> {
@@ -45,7 +48,11 @@ export class Database<T> {
       connectionTimeoutMillis: 5000,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
-    return new Database<T>(new Kysely<T>({ dialect: new PostgresDialect({ pool }) }), 'postgres', schema);
+    return new Database<T>(
+      new Kysely<T>({ dialect: new PostgresDialect({ pool }) }),
+      'postgres',
+      schema,
+    );
   }
 
   static open<T>(options: DatabaseOptions): Database<T> {

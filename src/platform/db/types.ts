@@ -1,4 +1,9 @@
-import type { AttachmentTable, CaseEventTable, CaseTable, SubscriptionTable } from './tables/cases.js';
+import type {
+  AttachmentTable,
+  CaseEventTable,
+  CaseTable,
+  SubscriptionTable,
+} from './tables/cases.js';
 import type { JobTable, SessionTable } from './tables/platform.js';
 
 /** Every table Shire has, for Kysely's type checking. One file per group of tables under tables/. */

@@ -39,7 +39,9 @@ const PAGE_WORDS: Record<number, { title: string; paragraphs: string[] }> = {
   },
   503: {
     title: 'Sorry, the service is unavailable',
-    paragraphs: ['We are making some improvements. You will be able to use the service again soon.'],
+    paragraphs: [
+      'We are making some improvements. You will be able to use the service again soon.',
+    ],
   },
 };
 
@@ -58,12 +60,21 @@ export interface Problem {
   errors?: { field?: string; message: string }[];
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: Problem,
+): FastifyReply {
   if (wantsProblemJson(request)) {
     return reply
       .code(problem.status)
       .type('application/problem+json')
-      .send({ type: 'about:blank', ...problem, instance: request.url.split('?')[0], requestId: request.id });
+      .send({
+        type: 'about:blank',
+        ...problem,
+        instance: request.url.split('?')[0],
+        requestId: request.id,
+      });
   }
   const words = PAGE_WORDS[problem.status] ?? PAGE_WORDS[problem.status >= 500 ? 500 : 400];
   const detail = problem.status >= 500 || problem.detail === problem.title ? [] : [problem.detail];
@@ -84,8 +95,14 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 /** Turns any thrown error into the Problem a caller should see; anything unexpected is a 500 without details. */
 export function problemFor(error: FastifyError | Error): Problem {
   if (error instanceof ValidationError)
-    return { status: 400, title: error.title, detail: error.message, errors: [{ field: error.field, message: error.message }] };
-  if (error instanceof DomainError) return { status: error.status, title: error.title, detail: error.message };
+    return {
+      status: 400,
+      title: error.title,
+      detail: error.message,
+      errors: [{ field: error.field, message: error.message }],
+    };
+  if (error instanceof DomainError)
+    return { status: error.status, title: error.title, detail: error.message };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     return {
@@ -93,7 +110,11 @@ export function problemFor(error: FastifyError | Error): Problem {
       title: 'There is a problem',
       detail: 'Some of what you sent is not valid.',
       errors: fastifyError.validation.map((v) => ({
-        field: (v.instancePath || (v.params as { missingProperty?: string }).missingProperty || '').replace(/^\//, ''),
+        field: (
+          v.instancePath ||
+          (v.params as { missingProperty?: string }).missingProperty ||
+          ''
+        ).replace(/^\//, ''),
         message: v.message ?? 'is not valid',
       })),
     };
@@ -105,15 +126,26 @@ export function problemFor(error: FastifyError | Error): Problem {
       FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here.',
       FST_ERR_CTP_EMPTY_JSON_BODY: 'The request said it was JSON but had no body.',
       FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
-      FST_CSRF_INVALID_TOKEN: 'This form has expired or was sent from another site. Go back, reload the page and try again.',
+      FST_CSRF_INVALID_TOKEN:
+        'This form has expired or was sent from another site. Go back, reload the page and try again.',
       FST_CSRF_MISSING_SECRET: 'This form has expired. Go back, reload the page and try again.',
     };
     const detail =
       details[fastifyError.code] ??
-      (fastifyError.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'The request length is wrong.' : fastifyError.message);
-    return { status, title: PAGE_WORDS[status]?.title ?? 'There is a problem with your request', detail };
+      (fastifyError.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+        ? 'The request length is wrong.'
+        : fastifyError.message);
+    return {
+      status,
+      title: PAGE_WORDS[status]?.title ?? 'There is a problem with your request',
+      detail,
+    };
   }
-  return { status: 500, title: 'Internal Server Error', detail: 'Something went wrong on our side.' };
+  return {
+    status: 500,
+    title: 'Internal Server Error',
+    detail: 'Something went wrong on our side.',
+  };
 }
 
 /**
@@ -138,7 +170,9 @@ export const errorsPlugin = fp(
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter((m) => known.find(m, path));
+      const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter((m) =>
+        known.find(m, path),
+      );
       if (allowed.length > 0 && !allowed.includes(request.method as (typeof allowed)[number])) {
         void reply.header('allow', allowed.join(', '));
         return sendProblem(request, reply, {
@@ -147,7 +181,11 @@ export const errorsPlugin = fp(
           detail: `${request.method} is not allowed here; use ${allowed.join(' or ')}.`,
         });
       }
-      return sendProblem(request, reply, { status: 404, title: 'Not Found', detail: `There is nothing at ${path}.` });
+      return sendProblem(request, reply, {
+        status: 404,
+        title: 'Not Found',
+        detail: `There is nothing at ${path}.`,
+      });
     });
 
     app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -29,14 +29,18 @@ export function observability(app: FastifyInstance, database: Database<DB>): voi
         .execute();
       this.reset();
       for (const status of ['pending', 'running', 'dead']) {
-        this.set({ status }, Number(rows.find((r) => r.status === status)?.count ?? 0));
+        this.set({ status }, rows.find((r) => r.status === status)?.count ?? 0);
       }
     },
   });
 
   app.addHook('onResponse', (request, reply, done) => {
     duration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+      },
       reply.elapsedTime / 1000,
     );
     done();
@@ -48,7 +52,12 @@ export function observability(app: FastifyInstance, database: Database<DB>): voi
     return reply
       .code(503)
       .type('application/problem+json')
-      .send({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The database is not answering.' });
+      .send({
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The database is not answering.',
+      });
   });
   app.get('/metrics', async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());

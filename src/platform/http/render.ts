@@ -34,10 +34,16 @@ function pageContext(reply: FastifyReply, { assets, config }: RenderOptions) {
 
 export const renderPlugin = fp(
   (app: FastifyInstance, options: RenderOptions, done: () => void) => {
-    app.decorateReply('render', function render(this: FastifyReply, template: string, context = {}) {
-      const html = options.views.render(template, Object.assign(pageContext(this, options), context));
-      return this.type('text/html; charset=utf-8').send(html);
-    });
+    app.decorateReply(
+      'render',
+      function render(this: FastifyReply, template: string, context = {}) {
+        const html = options.views.render(
+          template,
+          Object.assign(pageContext(this, options), context),
+        );
+        return this.type('text/html; charset=utf-8').send(html);
+      },
+    );
     done();
   },
   { name: 'shire-render', dependencies: ['@fastify/helmet', '@fastify/csrf-protection'] },

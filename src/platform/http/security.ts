@@ -34,14 +34,20 @@ export async function securityHeaders(app: FastifyInstance, config: Config): Pro
         ...(config.secureCookies ? { 'upgrade-insecure-requests': [] } : {}),
       },
     },
-    strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    strictTransportSecurity: config.secureCookies
+      ? { maxAge: 31_536_000, includeSubDomains: true }
+      : false,
     referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
   });
 }
 
 /** Server-side sessions (database or Redis) in an HttpOnly, SameSite=Lax cookie, Secure over https. */
-export async function sessions(app: FastifyInstance, config: Config, store: SessionStore): Promise<void> {
+export async function sessions(
+  app: FastifyInstance,
+  config: Config,
+  store: SessionStore,
+): Promise<void> {
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
     cookieName: SESSION_COOKIE,
@@ -84,15 +90,22 @@ export async function csrf(app: FastifyInstance): Promise<void> {
 }
 
 /** A per-client request budget; routes such as sign-in set tighter limits in their own config. */
-export async function rateLimits(app: FastifyInstance, config: Config, redis: Redis | undefined): Promise<void> {
+export async function rateLimits(
+  app: FastifyInstance,
+  config: Config,
+  redis: Redis | undefined,
+): Promise<void> {
   await app.register(fastifyRateLimit, {
     global: true,
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
     ...(redis ? { redis, nameSpace: 'shire:rate:' } : {}),
-    allowList: (request) => request.url.startsWith('/assets/') || request.url.startsWith('/health/'),
+    allowList: (request) =>
+      request.url.startsWith('/assets/') || request.url.startsWith('/health/'),
     errorResponseBuilder: (_request, context) => {
-      const error = new Error(`Too many requests: wait ${context.after} and try again.`) as Error & {
+      const error = new Error(
+        `Too many requests: wait ${context.after} and try again.`,
+      ) as Error & {
         statusCode: number;
       };
       error.statusCode = 429;

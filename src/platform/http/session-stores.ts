@@ -27,11 +27,17 @@ export class DatabaseSessionStore implements SessionStore {
   ) {}
 
   set(id: string, session: Session, callback: Callback): void {
-    const row = { id, data: JSON.stringify(session), expires_at: expiryOf(session, this.maxAgeMs).toISOString() };
+    const row = {
+      id,
+      data: JSON.stringify(session),
+      expires_at: expiryOf(session, this.maxAgeMs).toISOString(),
+    };
     this.db
       .insertInto('sessions')
       .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ data: row.data, expires_at: row.expires_at }))
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ data: row.data, expires_at: row.expires_at }),
+      )
       .execute()
       .then(() => {
         callback();
@@ -62,7 +68,10 @@ export class DatabaseSessionStore implements SessionStore {
 
   /** Deletes expired sessions; run now and then by the outbox's housekeeping. */
   async prune(now = new Date()): Promise<number> {
-    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', now.toISOString()).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('expires_at', '<=', now.toISOString())
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

@@ -28,7 +28,12 @@ export interface WorkerOptions {
 }
 
 /** Delay before retry number `attempt` (1-based): exponential, capped, with ±20 % jitter so retries spread out. */
-export function backoffMs(attempt: number, base: number, max: number, random = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  base: number,
+  max: number,
+  random = Math.random,
+): number {
   const exponential = Math.min(max, base * 2 ** (attempt - 1));
   return Math.round(exponential * (0.8 + 0.4 * random()));
 }
@@ -78,6 +83,8 @@ export class Worker {
         } catch (err) {
           this.options.logger.error({ err }, 'outbox worker could not claim jobs');
         }
+        // stop() may have run while we awaited; TypeScript can't see that.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
         if (ran === 0 && this.running) await this.sleep();
       }
     })();
@@ -134,22 +141,40 @@ export class Worker {
       .execute();
   }
 
-  private async run(job: { id: number; type: string; payload: string; attempts: number; max_attempts: number }) {
+  private async run(job: {
+    id: number;
+    type: string;
+    payload: string;
+    attempts: number;
+    max_attempts: number;
+  }) {
     const { db } = this.database;
-    const log = this.options.logger.child({ jobId: job.id, jobType: job.type, attempt: job.attempts });
+    const log = this.options.logger.child({
+      jobId: job.id,
+      jobType: job.type,
+      attempt: job.attempts,
+    });
     const handler = this.options.handlers.get(job.type);
     try {
       if (!handler) throw new Error(`No handler for job type "${job.type}"`);
       await handler(JSON.parse(job.payload), { id: job.id, type: job.type, attempt: job.attempts });
       await db
         .updateTable('jobs')
-        .set({ status: 'done', finished_at: new Date().toISOString(), locked_by: null, locked_until: null, last_error: null })
+        .set({
+          status: 'done',
+          finished_at: new Date().toISOString(),
+          locked_by: null,
+          locked_until: null,
+          last_error: null,
+        })
         .where('id', '=', job.id)
         .where('locked_by', '=', this.id)
         .execute();
     } catch (err) {
       const dead = job.attempts >= job.max_attempts;
-      const retryAt = new Date(Date.now() + backoffMs(job.attempts, this.baseBackoffMs, this.maxBackoffMs));
+      const retryAt = new Date(
+        Date.now() + backoffMs(job.attempts, this.baseBackoffMs, this.maxBackoffMs),
+      );
       await db
         .updateTable('jobs')
         .set({
@@ -158,7 +183,7 @@ export class Worker {
           finished_at: dead ? new Date().toISOString() : null,
           locked_by: null,
           locked_until: null,
-          last_error: String((err as Error).message).slice(0, 2000),
+          last_error: (err instanceof Error ? err.message : String(err)).slice(0, 2000),
         })
         .where('id', '=', job.id)
         .where('locked_by', '=', this.id)

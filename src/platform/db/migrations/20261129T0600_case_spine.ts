@@ -28,8 +28,16 @@ export const caseSpine: Migration = {
       .addColumn('updated_at', 'text', (c) => c.notNull())
       .addColumn('closed_at', 'text')
       .execute();
-    await db.schema.createIndex('cases_account').on('cases').columns(['account_id', 'created_at']).execute();
-    await db.schema.createIndex('cases_service_status').on('cases').columns(['service_code', 'status']).execute();
+    await db.schema
+      .createIndex('cases_account')
+      .on('cases')
+      .columns(['account_id', 'created_at'])
+      .execute();
+    await db.schema
+      .createIndex('cases_service_status')
+      .on('cases')
+      .columns(['service_code', 'status'])
+      .execute();
     await db.schema.createIndex('cases_geohash').on('cases').column('geohash').execute();
     await db.schema.createIndex('cases_created').on('cases').column('created_at').execute();
     await db.schema
@@ -41,7 +49,9 @@ export const caseSpine: Migration = {
     await db.schema
       .createTable('case_events')
       .addColumn('id', id, (c) => c.primaryKey())
-      .addColumn('case_id', 'integer', (c) => c.notNull().references('cases.id').onDelete('cascade'))
+      .addColumn('case_id', 'integer', (c) =>
+        c.notNull().references('cases.id').onDelete('cascade'),
+      )
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('actor_type', 'text', (c) => c.notNull())
       .addColumn('actor_id', 'integer')
@@ -51,12 +61,18 @@ export const caseSpine: Migration = {
       .addColumn('data', 'text', (c) => c.notNull().defaultTo('{}'))
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('case_events_case').on('case_events').columns(['case_id', 'id']).execute();
+    await db.schema
+      .createIndex('case_events_case')
+      .on('case_events')
+      .columns(['case_id', 'id'])
+      .execute();
 
     await db.schema
       .createTable('attachments')
       .addColumn('id', id, (c) => c.primaryKey())
-      .addColumn('case_id', 'integer', (c) => c.notNull().references('cases.id').onDelete('cascade'))
+      .addColumn('case_id', 'integer', (c) =>
+        c.notNull().references('cases.id').onDelete('cascade'),
+      )
       .addColumn('event_id', 'integer', (c) => c.references('case_events.id').onDelete('set null'))
       .addColumn('storage_key', 'text', (c) => c.notNull())
       .addColumn('filename', 'text', (c) => c.notNull())
@@ -70,13 +86,19 @@ export const caseSpine: Migration = {
     await db.schema
       .createTable('subscriptions')
       .addColumn('id', id, (c) => c.primaryKey())
-      .addColumn('case_id', 'integer', (c) => c.notNull().references('cases.id').onDelete('cascade'))
+      .addColumn('case_id', 'integer', (c) =>
+        c.notNull().references('cases.id').onDelete('cascade'),
+      )
       .addColumn('account_id', 'integer')
       .addColumn('email', 'text')
       .addColumn('token', 'text', (c) => c.notNull().unique())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('subscriptions_case').on('subscriptions').column('case_id').execute();
+    await db.schema
+      .createIndex('subscriptions_case')
+      .on('subscriptions')
+      .column('case_id')
+      .execute();
     await db.schema
       .createIndex('subscriptions_case_email')
       .on('subscriptions')

@@ -26,9 +26,15 @@ export async function migrateToLatest<T>(database: Database<T>): Promise<string[
   // Migrations describe the schema before the current types existed, so they see an untyped database.
   const db = database.db as unknown as Kysely<unknown>;
   // SQLite's `integer primary key` is already an auto-incrementing rowid.
-  const context: MigrationContext = { dialect, id: dialect === 'postgres' ? 'bigserial' : 'integer' };
+  const context: MigrationContext = {
+    dialect,
+    id: dialect === 'postgres' ? 'bigserial' : 'integer',
+  };
   const migrations: Record<string, KyselyMigration> = Object.fromEntries(
-    Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (db: Kysely<unknown>) => m.up(db, context) }]),
+    Object.entries(MIGRATIONS).map(([name, m]) => [
+      name,
+      { up: (db: Kysely<unknown>) => m.up(db, context) },
+    ]),
   );
   const migrator = new Migrator({
     db,
@@ -37,6 +43,7 @@ export async function migrateToLatest<T>(database: Database<T>): Promise<string[
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error)
+    throw error instanceof Error ? error : new Error(`Migration failed: ${JSON.stringify(error)}`);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
