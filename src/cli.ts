@@ -19,7 +19,10 @@ const USAGE = `Usage: shire <command>
   backup FILE      copy the SQLite database to FILE while it is in use
 `;
 
-async function withDatabase<T>(config: Config, work: (database: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  config: Config,
+  work: (database: ReturnType<typeof openDatabase>) => Promise<T>,
+): Promise<T> {
   const database = openDatabase(config);
   try {
     await migrateToLatest(database);
@@ -32,7 +35,11 @@ async function withDatabase<T>(config: Config, work: (database: ReturnType<typeo
 async function seed(config: Config): Promise<number> {
   return withDatabase(config, (database) =>
     seedDemo(createServices(database).cases, async () => {
-      const row = await database.db.selectFrom('cases').select('id').where('contact_email', '=', DEMO_EMAIL).executeTakeFirst();
+      const row = await database.db
+        .selectFrom('cases')
+        .select('id')
+        .where('contact_email', '=', DEMO_EMAIL)
+        .executeTakeFirst();
       return row !== undefined;
     }),
   );
@@ -59,7 +66,10 @@ async function run(argv: string[]): Promise<void> {
       const database = openDatabase(config);
       await migrateToLatest(database);
       const services = createServices(database);
-      const worker = new Worker(database, { handlers: jobHandlers({ config, services, database, logger }), logger });
+      const worker = new Worker(database, {
+        handlers: jobHandlers({ config, services, database, logger }),
+        logger,
+      });
       worker.start();
       logger.info(`outbox worker ${worker.id} started`);
       closeWithGrace({ delay: 30_000 }, async () => {
@@ -70,8 +80,12 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'backup': {
       const target = args[0];
-      if (!target) throw new ConfigError('backup: say where to write the copy, e.g. shire backup backups/shire.db');
-      if (config.databaseUrl) throw new ConfigError('backup: on PostgreSQL use pg_dump, which knows your server best');
+      if (!target)
+        throw new ConfigError(
+          'backup: say where to write the copy, e.g. shire backup backups/shire.db',
+        );
+      if (config.databaseUrl)
+        throw new ConfigError('backup: on PostgreSQL use pg_dump, which knows your server best');
       await withDatabase(config, async (database) => {
         // VACUUM INTO makes a consistent copy without stopping readers or writers.
         await sql`vacuum into ${path.resolve(target)}`.execute(database.db);

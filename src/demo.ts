@@ -11,64 +11,145 @@ interface DemoCase {
 
 const reports: DemoCase[] = [
   {
-    open: { serviceCode: 'pothole', refPrefix: 'PTH', kind: 'report', channel: 'web', title: 'Deep pothole outside the primary school', location: { lat: 51.3512, lng: -2.2143 } },
+    open: {
+      serviceCode: 'pothole',
+      refPrefix: 'PTH',
+      kind: 'report',
+      channel: 'web',
+      title: 'Deep pothole outside the primary school',
+      location: { lat: 51.3512, lng: -2.2143 },
+    },
     updates: [
       { status: 'investigating', text: 'An inspector will visit within 2 working days.' },
       { status: 'action_scheduled', text: 'A repair is booked for next week.' },
     ],
   },
   {
-    open: { serviceCode: 'pothole', refPrefix: 'PTH', kind: 'report', channel: 'app', title: 'Pothole on the bend by the church', location: { lat: 51.3621, lng: -2.1902 } },
+    open: {
+      serviceCode: 'pothole',
+      refPrefix: 'PTH',
+      kind: 'report',
+      channel: 'app',
+      title: 'Pothole on the bend by the church',
+      location: { lat: 51.3621, lng: -2.1902 },
+    },
     updates: [
       { status: 'in_progress', text: 'Our highways team is on site.' },
       { status: 'fixed', text: 'The pothole has been filled. Thank you for telling us.' },
     ],
   },
   {
-    open: { serviceCode: 'fly-tipping', refPrefix: 'FTP', kind: 'report', channel: 'web', title: 'Mattress and bin bags dumped in the lay-by', location: { lat: 51.3405, lng: -2.2511 } },
-    updates: [{ status: 'investigating', text: 'An enforcement officer will look for evidence before it is cleared.' }],
+    open: {
+      serviceCode: 'fly-tipping',
+      refPrefix: 'FTP',
+      kind: 'report',
+      channel: 'web',
+      title: 'Mattress and bin bags dumped in the lay-by',
+      location: { lat: 51.3405, lng: -2.2511 },
+    },
+    updates: [
+      {
+        status: 'investigating',
+        text: 'An enforcement officer will look for evidence before it is cleared.',
+      },
+    ],
   },
   {
-    open: { serviceCode: 'fly-tipping', refPrefix: 'FTP', kind: 'report', channel: 'phone', title: 'Building rubble on the bridleway', location: { lat: 51.4012, lng: -2.1123 } },
+    open: {
+      serviceCode: 'fly-tipping',
+      refPrefix: 'FTP',
+      kind: 'report',
+      channel: 'phone',
+      title: 'Building rubble on the bridleway',
+      location: { lat: 51.4012, lng: -2.1123 },
+    },
     updates: [{ status: 'fixed', text: 'Cleared on Tuesday.' }],
   },
   {
-    open: { serviceCode: 'street-light', refPrefix: 'STR', kind: 'report', channel: 'web', title: 'Street light flickering all night', location: { lat: 51.3555, lng: -2.2301 } },
-    updates: [{ status: 'not_responsible', text: 'This light belongs to the housing association. We have passed your report to them.' }],
+    open: {
+      serviceCode: 'street-light',
+      refPrefix: 'STR',
+      kind: 'report',
+      channel: 'web',
+      title: 'Street light flickering all night',
+      location: { lat: 51.3555, lng: -2.2301 },
+    },
+    updates: [
+      {
+        status: 'not_responsible',
+        text: 'This light belongs to the housing association. We have passed your report to them.',
+      },
+    ],
   },
   {
-    open: { serviceCode: 'graffiti', refPrefix: 'GRF', kind: 'report', channel: 'face_to_face', title: 'Offensive graffiti on the underpass', location: { lat: 51.3702, lng: -2.2005 } },
+    open: {
+      serviceCode: 'graffiti',
+      refPrefix: 'GRF',
+      kind: 'report',
+      channel: 'face_to_face',
+      title: 'Offensive graffiti on the underpass',
+      location: { lat: 51.3702, lng: -2.2005 },
+    },
     updates: [],
   },
 ];
 
 const others: DemoCase[] = [
   {
-    open: { serviceCode: 'library-renewal', refPrefix: 'BKS', kind: 'transaction', channel: 'web', title: 'Renewed 3 library books' },
+    open: {
+      serviceCode: 'library-renewal',
+      refPrefix: 'BKS',
+      kind: 'transaction',
+      channel: 'web',
+      title: 'Renewed 3 library books',
+    },
     updates: [{ status: 'completed', text: 'Your books are now due back on 20 December.' }],
   },
   {
-    open: { serviceCode: 'school-admission', refPrefix: 'SCH', kind: 'application', channel: 'web', title: 'Primary school place for September' },
+    open: {
+      serviceCode: 'school-admission',
+      refPrefix: 'SCH',
+      kind: 'application',
+      channel: 'web',
+      title: 'Primary school place for September',
+    },
     updates: [{ status: 'in_review', text: 'We are checking your application.' }],
   },
   {
-    open: { serviceCode: 'garden-waste', refPrefix: 'GDN', kind: 'request', channel: 'phone', title: 'Garden waste collection subscription' },
+    open: {
+      serviceCode: 'garden-waste',
+      refPrefix: 'GDN',
+      kind: 'request',
+      channel: 'phone',
+      title: 'Garden waste collection subscription',
+    },
     updates: [],
   },
 ];
 
 /** Seeds the demo council's cases once; running it again changes nothing. Returns how many it made. */
-export async function seedDemo(cases: CaseService, alreadySeeded: () => Promise<boolean>): Promise<number> {
+export async function seedDemo(
+  cases: CaseService,
+  alreadySeeded: () => Promise<boolean>,
+): Promise<number> {
   if (await alreadySeeded()) return 0;
   const all = [...reports, ...others];
   for (const demo of all) {
     const opened = await cases.openCase({
       ...demo.open,
       contact: { name: 'Sam Demo', email: DEMO_EMAIL },
-      actor: demo.open.channel === 'phone' || demo.open.channel === 'face_to_face' ? { type: 'staff', name: 'Customer services' } : { type: 'resident' },
+      actor:
+        demo.open.channel === 'phone' || demo.open.channel === 'face_to_face'
+          ? { type: 'staff', name: 'Customer services' }
+          : { type: 'resident' },
     });
     for (const update of demo.updates) {
-      await cases.changeStatus(opened.id, update.status, { type: 'staff', name: 'Council officer' }, { publicText: update.text });
+      await cases.changeStatus(
+        opened.id,
+        update.status,
+        { type: 'staff', name: 'Council officer' },
+        { publicText: update.text },
+      );
     }
   }
   return all.length;

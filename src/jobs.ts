@@ -15,7 +15,11 @@ export function jobHandlers(deps: {
   database: Database<DB>;
   logger: Logger;
 }): Map<string, JobHandler> {
-  const mailer = createMailer({ smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, dataDir: deps.config.dataDir });
+  const mailer = createMailer({
+    smtpUrl: deps.config.smtpUrl,
+    from: deps.config.mailFrom,
+    dataDir: deps.config.dataDir,
+  });
   return new Map<string, JobHandler>([
     [NOTIFY_JOB, notifySubscribers({ cases: deps.services.cases, mailer, config: deps.config })],
   ]);

@@ -32,7 +32,8 @@ const councilSchema = z.object({
     .string()
     .regex(/^#[0-9a-fA-F]{6}$/, 'must be a hex colour like #1d70b8')
     .refine((hex) => contrastWithWhite(hex) >= 4.5, {
-      message: 'must give white header text at least 4.5:1 contrast (WCAG AA); choose a darker colour',
+      message:
+        'must give white header text at least 4.5:1 contrast (WCAG AA); choose a darker colour',
     }),
   logo: z.string().nullable().default(null),
   contact: z.object({
@@ -74,7 +75,10 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
   MAIL_FROM: z.string().optional(),
-  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEFAULT_SESSION_SECRET),
+  SESSION_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .default(DEFAULT_SESSION_SECRET),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   IN_PROCESS_WORKER: booleanFlag.default('true'),
   MAINTENANCE_MODE: booleanFlag.default('false'),
@@ -140,7 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (e.SHIRE_ENV === 'production') {
     if (e.SESSION_SECRET === DEFAULT_SESSION_SECRET)
-      throw new ConfigError('SESSION_SECRET: production refuses the default secret; set a random one');
+      throw new ConfigError(
+        'SESSION_SECRET: production refuses the default secret; set a random one',
+      );
     if (!e.PUBLIC_URL?.startsWith('https://'))
       throw new ConfigError('PUBLIC_URL: production needs the https:// address residents use');
   }

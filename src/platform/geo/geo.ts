@@ -23,7 +23,9 @@ export function distanceMetres(a: Point, b: Point): number {
   const rad = Math.PI / 180;
   const dLat = (b.lat - a.lat) * rad;
   const dLng = (b.lng - a.lng) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
+  const h =
+    Math.sin(dLat / 2) ** 2 +
+    Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
   return 2 * R * Math.asin(Math.sqrt(h));
 }
 
@@ -35,7 +37,8 @@ export function coveringCells(centre: Point, radiusMetres: number): string[] {
   // Cell heights by precision (metres); pick the finest precision whose cell is taller than the radius.
   const heights = [5_000_000, 625_000, 156_000, 19_500, 4_890, 610, 153, 19];
   let precision = 1;
-  for (let p = 1; p <= heights.length; p++) if ((heights[p - 1] ?? 0) >= radiusMetres) precision = p;
+  for (let p = 1; p <= heights.length; p++)
+    if ((heights[p - 1] ?? 0) >= radiusMetres) precision = p;
   const centreCell = ngeohash.encode(centre.lat, centre.lng, precision);
   return [centreCell, ...ngeohash.neighbors(centreCell)];
 }
@@ -55,6 +58,7 @@ function insideRing(ring: [number, number][], { lat, lng }: Point): boolean {
 export function insideBoundary(boundary: Boundary, point: Point): boolean {
   const polygons = boundary.type === 'Polygon' ? [boundary.coordinates] : boundary.coordinates;
   return polygons.some(
-    ([outer, ...holes]) => outer !== undefined && insideRing(outer, point) && !holes.some((h) => insideRing(h, point)),
+    ([outer, ...holes]) =>
+      outer !== undefined && insideRing(outer, point) && !holes.some((h) => insideRing(h, point)),
   );
 }

@@ -17,7 +17,11 @@ export interface Mailer {
  * email is written as an .eml file under data/mail, so a developer can open what residents
  * would receive and nothing is sent by accident.
  */
-export function createMailer(options: { smtpUrl: string | undefined; from: string; dataDir: string }): Mailer {
+export function createMailer(options: {
+  smtpUrl: string | undefined;
+  from: string;
+  dataDir: string;
+}): Mailer {
   if (options.smtpUrl) {
     const transport = nodemailer.createTransport(options.smtpUrl);
     return {
@@ -27,7 +31,11 @@ export function createMailer(options: { smtpUrl: string | undefined; from: strin
     };
   }
   const folder = path.join(options.dataDir, 'mail');
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const transport = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'unix',
+  });
   return {
     async send(email) {
       const info = await transport.sendMail({ from: options.from, ...email });
