@@ -93,7 +93,7 @@ export async function buildApp(
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 5_000,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.addHook('onRequest', (request, reply, done) => {

@@ -111,3 +111,13 @@ export function screen(html: string) {
   const { window } = new JSDOM(html);
   return { ...within(window.document.body), document: window.document };
 }
+
+/**
+ * The Redis server for adapter tests: REDIS_URL, or none (those tests skip) — except
+ * under CI=true, where Redis is required and a missing one fails the run.
+ */
+export function testRedisUrl(): string | undefined {
+  if (process.env.CI === 'true' && !process.env.REDIS_URL)
+    throw new Error('CI=true but REDIS_URL is not set: the Redis tests cannot be skipped in CI');
+  return process.env.REDIS_URL;
+}

@@ -82,6 +82,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   IN_PROCESS_WORKER: booleanFlag.default('true'),
   MAINTENANCE_MODE: booleanFlag.default('false'),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d+|[\w.:/,\s-]+)$/,
+      'must be true, false, a hop count or a list of proxy addresses',
+    )
+    .default('loopback'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
 });
 
@@ -109,6 +116,8 @@ export interface Config {
   inProcessWorker: boolean;
   maintenanceMode: boolean;
   rateLimitPerMinute: number;
+  /** Which proxies may tell us the client's address and protocol (X-Forwarded-*). */
+  trustProxy: boolean | string | ((address: string, hop: number) => boolean);
 }
 
 /** Default unit costs in pence per transaction (Socitm: web £0.15, phone £2.83, face to face £8.62). */
@@ -173,7 +182,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inProcessWorker: e.IN_PROCESS_WORKER,
     maintenanceMode: e.MAINTENANCE_MODE,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   };
+}
+
+/** Fastify's trustProxy: a boolean, a hop count, or addresses/CIDRs/'loopback' as a comma list. */
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value;
 }
 
 function describe(source: string, error: z.ZodError): string {

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import type { Session } from 'fastify';
+import { Redis } from 'ioredis';
+import { CaseService } from '../src/modules/cases/service.js';
+import { RedisSessionStore } from '../src/platform/http/session-stores.js';
+import { buildApp } from '../src/app.js';
+import { createLogger } from '../src/platform/logger.js';
+import { ASSET_CACHE_DIR, buildTestApp, formSession, testConfig, testRedisUrl } from './helper.js';
+
+const redisUrl = testRedisUrl();
+
+/**
+ * App nodes are stateless: a form loaded from one node can be sent to another, and limits
+ * are shared, because sessions and rate limits live in the database or Redis.
+ */
+await test(
+  'several app nodes behave as one',
+  { skip: redisUrl ? false : 'REDIS_URL not set' },
+  async (t) => {
+    const url = redisUrl ?? '';
+
+    await t.test('the Redis session store keeps, expires and forgets sessions', async () => {
+      const redis = new Redis(url);
+      t.after(() => redis.quit());
+      const store = new RedisSessionStore(
+        redis,
+        60_000,
+        `shire:test:${randomBytes(4).toString('hex')}:`,
+      );
+      const call = <T>(fn: (cb: (err: unknown, value?: T) => void) => void) =>
+        new Promise<T | undefined>((resolve, reject) => {
+          fn((err, value) => {
+            if (err) reject(err instanceof Error ? err : new Error(String(err)));
+            else resolve(value);
+          });
+        });
+      const session = {
+        cookie: { expires: new Date(Date.now() + 1500) },
+        answer: 42,
+      } as unknown as Session;
+      await call((cb) => {
+        store.set('abc', session, cb);
+      });
+      assert.deepEqual(
+        (
+          (await call<Session | null>((cb) => {
+            store.get('abc', cb);
+          })) as unknown as { answer: number }
+        ).answer,
+        42,
+      );
+      const ttl = await redis.pttl(`${(store as unknown as { prefix: string }).prefix}abc`);
+      assert.ok(ttl > 0 && ttl <= 1500, `ttl ${ttl}`);
+      await call((cb) => {
+        store.destroy('abc', cb);
+      });
+      assert.equal(
+        await call<Session | null>((cb) => {
+          store.get('abc', cb);
+        }),
+        null,
+      );
+    });
+
+    await t.test('a form from one node is accepted by another (Redis sessions)', async (t) => {
+      const prefix = randomBytes(4).toString('hex');
+      const a = await buildTestApp(t, 'sqlite', { REDIS_URL: url });
+      // Node B shares node A's database, as real nodes would, and the same Redis.
+      const b = await buildApp(testConfig(t, { REDIS_URL: url }), {
+        database: a.database,
+        logger: createLogger('silent'),
+        assetCacheDir: ASSET_CACHE_DIR,
+      });
+      t.after(() => b.close());
+      const cases = new CaseService(a.database.db);
+      const opened = await cases.openCase({
+        serviceCode: 'pothole',
+        refPrefix: 'PTH',
+        kind: 'report',
+        channel: 'web',
+        title: `Pothole ${prefix}`,
+        actor: { type: 'resident' },
+        contact: { email: 'ann@example.com' },
+      });
+      const [subscription] = await cases.subscribers(opened.id);
+      const url2 = `/track/unsubscribe/${subscription?.token ?? ''}`;
+      const { cookie, csrf } = await formSession(a.app, url2);
+      const sent = await b.inject({
+        method: 'POST',
+        url: url2,
+        headers: { cookie },
+        payload: { _csrf: csrf },
+      });
+      assert.equal(sent.statusCode, 200);
+      assert.equal((await cases.subscribers(opened.id)).length, 0);
+    });
+
+    await t.test('rate limits are counted across nodes (Redis)', async (t) => {
+      // A made-up client address, so this test's count starts at zero whatever ran before.
+      const ip = `10.${String(randomBytes(1)[0])}.${String(randomBytes(1)[0])}.${String(randomBytes(1)[0])}`;
+      const a = await buildTestApp(t, 'sqlite', { REDIS_URL: url, RATE_LIMIT_PER_MINUTE: '4' });
+      const b = await buildTestApp(t, 'sqlite', { REDIS_URL: url, RATE_LIMIT_PER_MINUTE: '4' });
+      const headers = { 'x-forwarded-for': ip };
+      const statuses = [];
+      for (const app of [a.app, b.app, a.app, b.app, a.app]) {
+        statuses.push((await app.inject({ url: '/help/contact', headers })).statusCode);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 429]);
+    });
+  },
+);
