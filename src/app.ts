@@ -6,6 +6,7 @@ import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createBus, type Bus } from './platform/bus/bus.js';
 import type { Config } from './platform/config.js';
 import { Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
@@ -41,6 +42,8 @@ export type Services = ReturnType<typeof createServices>;
 export interface ModuleOptions {
   config: Config;
   services: Services;
+  /** Realtime pub/sub across app nodes (in-memory, or Redis when REDIS_URL is set). */
+  bus: Bus;
 }
 
 export interface AppDependencies {
@@ -79,6 +82,7 @@ export async function buildApp(
     ...(config.logoPath ? { logoPath: config.logoPath } : {}),
   });
   const services = createServices(database);
+  const bus = createBus(config.redisUrl);
 
   // Typed as Fastify's logger so plugins see a plain FastifyInstance; it is the same pino logger.
   const requestLogger: FastifyBaseLogger = logger;
@@ -137,7 +141,7 @@ export async function buildApp(
   }
 
   observability(app, database);
-  const moduleOptions: ModuleOptions = { config, services };
+  const moduleOptions: ModuleOptions = { config, services, bus };
   await app.register(homeModule, moduleOptions);
   await app.register(helpModule, moduleOptions);
   await app.register(casesModule, moduleOptions);
@@ -154,6 +158,7 @@ export async function buildApp(
   });
   app.addHook('onClose', async () => {
     await worker?.stop();
+    await bus.close();
     await redis?.quit();
     // A database handed in by the caller is the caller's to close.
     if (!deps.database) await database.close();
