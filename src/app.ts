@@ -24,6 +24,7 @@ import {
 import { DatabaseSessionStore, RedisSessionStore } from './platform/http/session-stores.js';
 import { createLogger } from './platform/logger.js';
 import { Worker } from './platform/outbox/worker.js';
+import { LocalFileStorage, type FileStorage } from './platform/storage/storage.js';
 import { buildAssets } from './platform/views/assets.js';
 import { createViews } from './platform/views/views.js';
 import { casesModule } from './modules/cases/index.js';
@@ -44,6 +45,8 @@ export interface ModuleOptions {
   services: Services;
   /** Realtime pub/sub across app nodes (in-memory, or Redis when REDIS_URL is set). */
   bus: Bus;
+  /** Uploaded files (local disk under DATA_DIR/files). */
+  files: FileStorage;
 }
 
 export interface AppDependencies {
@@ -111,6 +114,15 @@ export async function buildApp(
   const sessionStore = redis
     ? new RedisSessionStore(redis, SESSION_MAX_AGE_MS)
     : new DatabaseSessionStore(database.db, SESSION_MAX_AGE_MS);
+  // Redis expires its own keys; the sessions table needs sweeping now and then.
+  const sweep =
+    sessionStore instanceof DatabaseSessionStore
+      ? setInterval(() => {
+          sessionStore.prune().catch((err: unknown) => {
+            logger.warn({ err }, 'could not prune expired sessions');
+          });
+        }, 60 * 60_000).unref()
+      : undefined;
   await sessions(app, config, sessionStore);
   await csrf(app);
   await rateLimits(app, config, redis);
@@ -141,7 +153,12 @@ export async function buildApp(
   }
 
   observability(app, database);
-  const moduleOptions: ModuleOptions = { config, services, bus };
+  const moduleOptions: ModuleOptions = {
+    config,
+    services,
+    bus,
+    files: new LocalFileStorage(path.join(config.dataDir, 'files')),
+  };
   await app.register(homeModule, moduleOptions);
   await app.register(helpModule, moduleOptions);
   await app.register(casesModule, moduleOptions);
@@ -157,6 +174,7 @@ export async function buildApp(
     done();
   });
   app.addHook('onClose', async () => {
+    clearInterval(sweep);
     await worker?.stop();
     await bus.close();
     await redis?.quit();

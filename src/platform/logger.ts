@@ -1,11 +1,11 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /**
  * pino JSON logs, always (never switched on NODE_ENV). Personal data is redacted wherever
  * it may appear: contact details, exact locations, cookies, tokens and request bodies.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -36,5 +36,6 @@ export function createLogger(level: string): Logger {
         path: req.url.split('?')[0],
       }),
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
