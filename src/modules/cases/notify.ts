@@ -1,6 +1,6 @@
 import type { Config } from '../../platform/config.js';
 import type { Mailer } from '../../platform/outbox/mailer.js';
-import { CASE_KINDS } from './kinds.js';
+import { CASE_KINDS, initialStatus, statusDefinition } from './kinds.js';
 import type { CaseService, NotifyPayload } from './service.js';
 
 /**
@@ -12,21 +12,26 @@ export function notifySubscribers(deps: { cases: CaseService; mailer: Mailer; co
     const { caseId, eventId } = payload as NotifyPayload;
     const found = await deps.cases.getById(caseId);
     if (!found) return; // Deleted since: nothing to tell anyone.
-    const event = (await deps.cases.timeline(caseId, { publicOnly: true })).find(
-      (e) => e.id === eventId,
-    );
+    const timeline = await deps.cases.timeline(caseId, { publicOnly: true });
+    const event = timeline.find((e) => e.id === eventId);
     if (!event) return;
+    // The worker may run late, after later changes: tell people the status as of this event.
+    let status = initialStatus(found.kind);
+    for (const e of timeline) {
+      if (e.id <= eventId && e.type === 'status_changed') status = String(e.data.to);
+    }
+    const statusLabel = statusDefinition(found.kind, status)?.label ?? status;
     const noun = CASE_KINDS[found.kind].noun;
     const subject =
       event.type === 'created'
         ? `We received your ${noun}: ${found.ref}`
-        : `Update on your ${noun} ${found.ref}: ${found.statusLabel}`;
+        : `Update on your ${noun} ${found.ref}: ${statusLabel}`;
     const lines = [
       event.type === 'created'
         ? `Thank you. We received your ${noun}, "${found.title}".`
         : `There is an update on your ${noun}, "${found.title}".`,
       '',
-      `Status: ${found.statusLabel}`,
+      `Status: ${statusLabel}`,
       ...(event.body ? ['', event.body] : []),
       '',
       `Your reference is ${found.ref}. See its progress at ${deps.config.publicUrl}/track/${found.ref}`,

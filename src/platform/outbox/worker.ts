@@ -68,7 +68,7 @@ export class Worker {
   /** Claims up to one batch of due jobs and runs them; returns how many it ran. */
   async runOnce(now = new Date()): Promise<number> {
     const jobs = await this.claim(now);
-    for (const job of jobs) await this.run(job);
+    for (const job of jobs) await this.run(job, now);
     return jobs.length;
   }
 
@@ -115,6 +115,21 @@ export class Worker {
   private async claim(now: Date) {
     const { db, dialect } = this.database;
     const nowIso = now.toISOString();
+    // A job whose worker died on every try (it may be what kills the worker) is given up,
+    // not handed to the next worker for ever.
+    await db
+      .updateTable('jobs')
+      .set({
+        status: 'dead',
+        finished_at: nowIso,
+        locked_by: null,
+        locked_until: null,
+        last_error: 'The worker stopped while running this job, on every try',
+      })
+      .where('status', '=', 'running')
+      .where('locked_until', '<', nowIso)
+      .whereRef('attempts', '>=', 'max_attempts')
+      .execute();
     const due = db
       .selectFrom('jobs')
       .select('id')
@@ -141,13 +156,10 @@ export class Worker {
       .execute();
   }
 
-  private async run(job: {
-    id: number;
-    type: string;
-    payload: string;
-    attempts: number;
-    max_attempts: number;
-  }) {
+  private async run(
+    job: { id: number; type: string; payload: string; attempts: number; max_attempts: number },
+    now: Date,
+  ) {
     const { db } = this.database;
     const log = this.options.logger.child({
       jobId: job.id,
@@ -162,7 +174,7 @@ export class Worker {
         .updateTable('jobs')
         .set({
           status: 'done',
-          finished_at: new Date().toISOString(),
+          finished_at: now.toISOString(),
           locked_by: null,
           locked_until: null,
           last_error: null,
@@ -173,14 +185,14 @@ export class Worker {
     } catch (err) {
       const dead = job.attempts >= job.max_attempts;
       const retryAt = new Date(
-        Date.now() + backoffMs(job.attempts, this.baseBackoffMs, this.maxBackoffMs),
+        now.getTime() + backoffMs(job.attempts, this.baseBackoffMs, this.maxBackoffMs),
       );
       await db
         .updateTable('jobs')
         .set({
           status: dead ? 'dead' : 'pending',
-          run_at: dead ? new Date().toISOString() : retryAt.toISOString(),
-          finished_at: dead ? new Date().toISOString() : null,
+          run_at: dead ? now.toISOString() : retryAt.toISOString(),
+          finished_at: dead ? now.toISOString() : null,
           locked_by: null,
           locked_until: null,
           last_error: (err instanceof Error ? err.message : String(err)).slice(0, 2000),
