@@ -1,7 +1,7 @@
 import type { Config } from '../../platform/config.js';
 import type { Mailer } from '../../platform/outbox/mailer.js';
 import { CASE_KINDS, initialStatus, statusDefinition } from './kinds.js';
-import type { CaseService, NotifyPayload } from './service.js';
+import { receivedText, type CaseService, type NotifyPayload } from './service.js';
 
 /**
  * The outbox job behind every public timeline event: emails each subscriber what changed,
@@ -32,7 +32,8 @@ export function notifySubscribers(deps: { cases: CaseService; mailer: Mailer; co
         : `There is an update on your ${noun}, "${found.title}".`,
       '',
       `Status: ${statusLabel}`,
-      ...(event.body ? ['', event.body] : []),
+      // The standard 'We received your report.' would only repeat the line above.
+      ...(event.body && event.body !== receivedText(found.kind) ? ['', event.body] : []),
       '',
       `Your reference is ${found.ref}. See its progress at ${deps.config.publicUrl}/track/${found.ref}`,
       '',

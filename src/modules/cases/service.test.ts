@@ -195,7 +195,10 @@ for (const dialect of dialects()) {
     await t.test('every channel and kind is checked', async () => {
       const { cases } = await setup();
       // Values a caller might send from outside TypeScript's reach.
-      await assert.rejects(cases.openCase({ ...pothole, channel: 'fax' as 'web' }), /Unknown channel "fax"/);
+      await assert.rejects(
+        cases.openCase({ ...pothole, channel: 'fax' as 'web' }),
+        /Unknown channel "fax"/,
+      );
       await assert.rejects(
         cases.openCase({ ...pothole, kind: 'complaint' as 'report' }),
         /Unknown case kind "complaint"/,

@@ -160,7 +160,7 @@ export class CaseService {
         type: 'created',
         actor: input.actor,
         public: true,
-        body: input.createdText ?? `We received your ${CASE_KINDS[input.kind].noun}.`,
+        body: input.createdText ?? receivedText(input.kind),
         data: { channel: input.channel },
       });
       return toCase(row);
@@ -300,6 +300,11 @@ export class CaseService {
   subscribers(caseId: number) {
     return q.listSubscribers(this.db, caseId);
   }
+}
+
+/** The first line of every timeline, unless the opening module says something more specific. */
+export function receivedText(kind: CaseKindName): string {
+  return `We received your ${CASE_KINDS[kind].noun}.`;
 }
 
 async function uniqueReference(db: Kysely<DB>, prefix: string): Promise<string> {

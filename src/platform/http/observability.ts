@@ -49,15 +49,12 @@ export function observability(app: FastifyInstance, database: Database<DB>): voi
   app.get('/health/live', () => ({ status: 'ok' }));
   app.get('/health/ready', async (_request, reply) => {
     if (await database.ping()) return { status: 'ok', database: 'ok' };
-    return reply
-      .code(503)
-      .type('application/problem+json')
-      .send({
-        type: 'about:blank',
-        title: 'Service Unavailable',
-        status: 503,
-        detail: 'The database is not answering.',
-      });
+    return reply.code(503).type('application/problem+json').send({
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'The database is not answering.',
+    });
   });
   app.get('/metrics', async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());

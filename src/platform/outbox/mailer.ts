@@ -23,7 +23,14 @@ export function createMailer(options: {
   dataDir: string;
 }): Mailer {
   if (options.smtpUrl) {
-    const transport = nodemailer.createTransport(options.smtpUrl);
+    // Timeouts well inside the outbox lease (5 minutes), so a hung relay fails the job
+    // for a retry instead of letting a second worker send the same email.
+    const transport = nodemailer.createTransport({
+      url: options.smtpUrl,
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 60_000,
+    });
     return {
       async send(email) {
         await transport.sendMail({ from: options.from, ...email });

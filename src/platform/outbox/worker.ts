@@ -141,6 +141,7 @@ export class Worker {
         ]),
       )
       .orderBy('run_at')
+      .orderBy('id')
       .limit(this.batchSize)
       .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());
     return db
