@@ -32,7 +32,7 @@ await test(
       const call = <T>(fn: (cb: (err: unknown, value?: T) => void) => void) =>
         new Promise<T | undefined>((resolve, reject) => {
           fn((err, value) => {
-            if (err) reject(err instanceof Error ? err : new Error(String(err)));
+            if (err) reject(err instanceof Error ? err : new Error('session store failed'));
             else resolve(value);
           });
         });
