@@ -19,7 +19,11 @@ await test('the web shell', async (t) => {
     const res = await app.inject('/');
     assert.equal(res.statusCode, 200);
     const page = screen(res.body);
-    assert.equal(page.getByRole('heading', { level: 1 }).textContent, 'Westmoor County Council');
+    assert.equal(page.getByRole('heading', { level: 1 }).textContent, 'How can we help?');
+    assert.equal(
+      page.getByRole('link', { name: 'Westmoor County Council' }).getAttribute('href'),
+      '/',
+    );
     assert.ok(page.getByRole('link', { name: 'Check progress' }));
     assert.ok(page.getByRole('link', { name: 'Skip to main content' }));
     assert.ok(page.getByRole('link', { name: 'Accessibility statement' }));
