@@ -1,4 +1,5 @@
 import fastifyCompress from '@fastify/compress';
+import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import { randomUUID } from 'node:crypto';
@@ -14,13 +15,8 @@ import type { DB } from './platform/db/types.js';
 import { errorsPlugin, sendProblem } from './platform/http/errors.js';
 import { observability } from './platform/http/observability.js';
 import { renderPlugin } from './platform/http/render.js';
-import {
-  csrf,
-  rateLimits,
-  securityHeaders,
-  sessions,
-  SESSION_MAX_AGE_MS,
-} from './platform/http/security.js';
+import { csrf, rateLimits, securityHeaders } from './platform/http/security.js';
+import { sessionPlugin } from './platform/http/session.js';
 import { DatabaseSessionStore, RedisSessionStore } from './platform/http/session-stores.js';
 import { createLogger } from './platform/logger.js';
 import { Worker } from './platform/outbox/worker.js';
@@ -108,12 +104,10 @@ export async function buildApp(
     done();
   });
 
-  await securityHeaders(app, config);
+  securityHeaders(app, config);
   await app.register(fastifyCompress, { threshold: 1024 });
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
-  const sessionStore = redis
-    ? new RedisSessionStore(redis, SESSION_MAX_AGE_MS)
-    : new DatabaseSessionStore(database.db, SESSION_MAX_AGE_MS);
+  const sessionStore = redis ? new RedisSessionStore(redis) : new DatabaseSessionStore(database.db);
   // Redis expires its own keys; the sessions table needs sweeping now and then.
   const sweep =
     sessionStore instanceof DatabaseSessionStore
@@ -123,8 +117,13 @@ export async function buildApp(
           });
         }, 60 * 60_000).unref()
       : undefined;
-  await sessions(app, config, sessionStore);
-  await csrf(app);
+  await app.register(fastifyCookie);
+  await app.register(sessionPlugin, {
+    store: sessionStore,
+    secret: config.sessionSecret,
+    secureCookies: config.secureCookies,
+  });
+  csrf(app);
   await rateLimits(app, config, redis);
   await app.register(renderPlugin, { views: createViews(), assets, config });
   await app.register(errorsPlugin);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import type { Session } from 'fastify';
 import { Redis } from 'ioredis';
 import { CaseService } from '../src/modules/cases/service.js';
 import { RedisSessionStore } from '../src/platform/http/session-stores.js';
@@ -24,44 +23,19 @@ await test(
     await t.test('the Redis session store keeps, expires and forgets sessions', async () => {
       const redis = new Redis(url);
       t.after(() => redis.quit());
-      const store = new RedisSessionStore(
-        redis,
-        60_000,
-        `shire:test:${randomBytes(4).toString('hex')}:`,
-      );
-      const call = <T>(fn: (cb: (err: unknown, value?: T) => void) => void) =>
-        new Promise<T | undefined>((resolve, reject) => {
-          fn((err, value) => {
-            if (err) reject(err instanceof Error ? err : new Error('session store failed'));
-            else resolve(value);
-          });
-        });
-      const session = {
-        cookie: { expires: new Date(Date.now() + 1500) },
-        answer: 42,
-      } as unknown as Session;
-      await call((cb) => {
-        store.set('abc', session, cb);
+      const prefix = `shire:test:${randomBytes(4).toString('hex')}:`;
+      const store = new RedisSessionStore(redis, prefix);
+      const savedAt = Date.now();
+      await store.set('abc', {
+        data: { answer: 42 },
+        savedAt,
+        expiresAt: new Date(savedAt + 1500),
       });
-      assert.deepEqual(
-        (
-          (await call<Session | null>((cb) => {
-            store.get('abc', cb);
-          })) as unknown as { answer: number }
-        ).answer,
-        42,
-      );
-      const ttl = await redis.pttl(`${(store as unknown as { prefix: string }).prefix}abc`);
-      assert.ok(ttl > 0 && ttl <= 1500, `ttl ${ttl}`);
-      await call((cb) => {
-        store.destroy('abc', cb);
-      });
-      assert.equal(
-        await call<Session | null>((cb) => {
-          store.get('abc', cb);
-        }),
-        null,
-      );
+      assert.deepEqual(await store.get('abc'), { data: { answer: 42 }, savedAt });
+      const ttl = await redis.pttl(`${prefix}abc`);
+      assert.ok(ttl > 0 && ttl <= 1500, `ttl ${String(ttl)}`);
+      await store.destroy('abc');
+      assert.equal(await store.get('abc'), null);
     });
 
     await t.test('a form from one node is accepted by another (Redis sessions)', async (t) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
-import { SESSION_COOKIE } from '../../platform/http/security.js';
+import { SESSION_COOKIE } from '../../platform/http/session.js';
 import { describeOpeningHours } from './opening-hours.js';
 
 /** The pages every council site must have: contact, accessibility statement, privacy notice, cookies. */
@@ -17,13 +17,11 @@ export function helpModule(
     cookies: 'Cookies',
   } as const;
   for (const [slug, pageTitle] of Object.entries(pages)) {
-    app.get(`/help/${slug}`, (_request, reply) =>
-      reply.render(`help/views/${slug}.njk`, {
-        pageTitle,
-        openingHours,
-        sessionCookie: SESSION_COOKIE,
-      }),
-    );
+    app.staticPage(`/help/${slug}`, `help/views/${slug}.njk`, {
+      pageTitle,
+      openingHours,
+      sessionCookie: SESSION_COOKIE,
+    });
   }
   done();
 }

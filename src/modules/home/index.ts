@@ -9,8 +9,10 @@ export function homeModule(
   done: () => void,
 ): void {
   const openingHours = describeOpeningHours(config.council.openingHours);
-  app.get('/', (_request, reply) =>
-    reply.render('home/views/home.njk', { pageTitle: 'Home', entries: HOME_ENTRIES, openingHours }),
-  );
+  app.staticPage('/', 'home/views/home.njk', {
+    pageTitle: 'Home',
+    entries: HOME_ENTRIES,
+    openingHours,
+  });
   done();
 }

@@ -126,9 +126,6 @@ export function problemFor(error: FastifyError | Error): Problem {
       FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here.',
       FST_ERR_CTP_EMPTY_JSON_BODY: 'The request said it was JSON but had no body.',
       FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
-      FST_CSRF_INVALID_TOKEN:
-        'This form has expired or was sent from another site. Go back, reload the page and try again.',
-      FST_CSRF_MISSING_SECRET: 'This form has expired. Go back, reload the page and try again.',
     };
     const detail =
       details[fastifyError.code] ??

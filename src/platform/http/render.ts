@@ -1,5 +1,3 @@
-import type {} from '@fastify/csrf-protection';
-import type {} from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import type nunjucks from 'nunjucks';
@@ -11,6 +9,13 @@ declare module 'fastify' {
     /** Renders a Nunjucks page with the layout's shared context (council, assets, CSP nonce, CSRF token). */
     render(template: string, context?: Record<string, unknown>): FastifyReply;
   }
+  interface FastifyInstance {
+    /**
+     * A GET route for a page that is the same for everyone (home, help pages): rendered
+     * once, then served with only this response's CSP nonce put in. It cannot hold a form.
+     */
+    staticPage(url: string, template: string, context: Record<string, unknown>): void;
+  }
 }
 
 export interface RenderOptions {
@@ -19,32 +24,64 @@ export interface RenderOptions {
   config: Config;
 }
 
-/** Everything every page may use, built per response. */
-function pageContext(reply: FastifyReply, { assets, config }: RenderOptions) {
+/** Everything every page may use. */
+function pageContext({ assets, config }: RenderOptions, path: string, cspNonce: string) {
   return {
     council: config.council,
     assets,
     year: new Date().getFullYear(),
-    currentPath: reply.request.url.split('?')[0],
-    cspNonce: reply.cspNonce.script,
-    // A function, so only pages that have a form (`{{ csrfToken() }}`) start a session to hold the CSRF secret.
-    csrfToken: (): string => reply.generateCsrf(),
+    currentPath: path,
+    cspNonce,
   };
 }
 
+const HTML = 'text/html; charset=utf-8';
+/** Stands in for the nonce in a static page's cached HTML; it cannot occur in our templates. */
+const NONCE_SLOT = '\u0000nonce\u0000';
+
 export const renderPlugin = fp(
   (app: FastifyInstance, options: RenderOptions, done: () => void) => {
+    const { views } = options;
+
     app.decorateReply(
       'render',
       function render(this: FastifyReply, template: string, context = {}) {
-        const html = options.views.render(
-          template,
-          Object.assign(pageContext(this, options), context),
-        );
-        return this.type('text/html; charset=utf-8').send(html);
+        const html = views.render(template, {
+          ...pageContext(options, this.request.url.split('?')[0] ?? '/', this.cspNonce),
+          // A function, so only pages with a form (`{{ csrfToken() }}`) start a session to hold its secret.
+          csrfToken: (): string => this.generateCsrf(),
+          ...context,
+        });
+        return this.type(HTML).send(html);
+      },
+    );
+
+    app.decorate(
+      'staticPage',
+      function staticPage(
+        this: FastifyInstance,
+        url: string,
+        template: string,
+        context: Record<string, unknown>,
+      ) {
+        let cached: { year: number; parts: string[] } | undefined;
+        this.get(url, (_request, reply) => {
+          const year = new Date().getFullYear();
+          if (cached?.year !== year) {
+            const html = views.render(template, {
+              ...pageContext(options, url, NONCE_SLOT),
+              csrfToken: () => {
+                throw new Error(`${template} is a static page and cannot hold a form`);
+              },
+              ...context,
+            });
+            cached = { year, parts: html.split(NONCE_SLOT) };
+          }
+          return reply.type(HTML).send(cached.parts.join(reply.cspNonce));
+        });
       },
     );
     done();
   },
-  { name: 'shire-render', dependencies: ['@fastify/helmet', '@fastify/csrf-protection'] },
+  { name: 'shire-render', dependencies: ['shire-session'] },
 );

@@ -1,72 +1,57 @@
-import '@fastify/session';
-import type { Session } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/types.js';
 
-type Callback = (err?: unknown) => void;
-type GetCallback = (err: unknown, session?: Session | null) => void;
-
-/** What @fastify/session needs from a store, with the expiry it should keep to. */
-export interface SessionStore {
-  set(id: string, session: Session, callback: Callback): void;
-  get(id: string, callback: GetCallback): void;
-  destroy(id: string, callback: Callback): void;
+export interface StoredSession {
+  data: Record<string, unknown>;
+  /** When it was last written, in ms since the epoch: the session refreshes its expiry from this. */
+  savedAt: number;
 }
 
-function expiryOf(session: Session, fallbackMs: number): Date {
-  const expires = session.cookie.expires;
-  return expires ? new Date(expires) : new Date(Date.now() + fallbackMs);
+/** Where sessions live between requests. Keys are already hashed by the session plugin. */
+export interface SessionStore {
+  get(key: string): Promise<StoredSession | null>;
+  set(key: string, session: StoredSession & { expiresAt: Date }): Promise<void>;
+  destroy(key: string): Promise<void>;
 }
 
 /** Sessions in the `sessions` table: the default, so a single machine needs nothing else. */
 export class DatabaseSessionStore implements SessionStore {
-  constructor(
-    private readonly db: Kysely<DB>,
-    private readonly maxAgeMs: number,
-  ) {}
+  constructor(private readonly db: Kysely<DB>) {}
 
-  set(id: string, session: Session, callback: Callback): void {
+  async get(key: string): Promise<StoredSession | null> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select(['data', 'expires_at'])
+      .where('id', '=', key)
+      .executeTakeFirst();
+    if (!row || row.expires_at <= new Date().toISOString()) return null;
+    return JSON.parse(row.data) as StoredSession;
+  }
+
+  async set(
+    key: string,
+    { data, savedAt, expiresAt }: StoredSession & { expiresAt: Date },
+  ): Promise<void> {
     const row = {
-      id,
-      data: JSON.stringify(session),
-      expires_at: expiryOf(session, this.maxAgeMs).toISOString(),
+      id: key,
+      data: JSON.stringify({ data, savedAt }),
+      expires_at: expiresAt.toISOString(),
     };
-    this.db
+    await this.db
       .insertInto('sessions')
       .values(row)
       .onConflict((oc) =>
         oc.column('id').doUpdateSet({ data: row.data, expires_at: row.expires_at }),
       )
-      .execute()
-      .then(() => {
-        callback();
-      }, callback);
+      .execute();
   }
 
-  get(id: string, callback: GetCallback): void {
-    this.db
-      .selectFrom('sessions')
-      .select(['data', 'expires_at'])
-      .where('id', '=', id)
-      .executeTakeFirst()
-      .then((row) => {
-        const live = row && row.expires_at > new Date().toISOString();
-        callback(null, live ? (JSON.parse(row.data) as Session) : null);
-      }, callback);
+  async destroy(key: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('id', '=', key).execute();
   }
 
-  destroy(id: string, callback: Callback): void {
-    this.db
-      .deleteFrom('sessions')
-      .where('id', '=', id)
-      .execute()
-      .then(() => {
-        callback();
-      }, callback);
-  }
-
-  /** Deletes expired sessions; run now and then by the outbox's housekeeping. */
+  /** Deletes expired sessions; the app sweeps hourly. */
   async prune(now = new Date()): Promise<number> {
     const result = await this.db
       .deleteFrom('sessions')
@@ -80,26 +65,23 @@ export class DatabaseSessionStore implements SessionStore {
 export class RedisSessionStore implements SessionStore {
   constructor(
     private readonly redis: Redis,
-    private readonly maxAgeMs: number,
     private readonly prefix = 'shire:session:',
   ) {}
 
-  set(id: string, session: Session, callback: Callback): void {
-    const ttlMs = Math.max(1000, expiryOf(session, this.maxAgeMs).getTime() - Date.now());
-    this.redis.set(this.prefix + id, JSON.stringify(session), 'PX', ttlMs).then(() => {
-      callback();
-    }, callback);
+  async get(key: string): Promise<StoredSession | null> {
+    const data = await this.redis.get(this.prefix + key);
+    return data ? (JSON.parse(data) as StoredSession) : null;
   }
 
-  get(id: string, callback: GetCallback): void {
-    this.redis.get(this.prefix + id).then((data) => {
-      callback(null, data ? (JSON.parse(data) as Session) : null);
-    }, callback);
+  async set(
+    key: string,
+    { data, savedAt, expiresAt }: StoredSession & { expiresAt: Date },
+  ): Promise<void> {
+    const ttlMs = Math.max(1000, expiresAt.getTime() - Date.now());
+    await this.redis.set(this.prefix + key, JSON.stringify({ data, savedAt }), 'PX', ttlMs);
   }
 
-  destroy(id: string, callback: Callback): void {
-    this.redis.del(this.prefix + id).then(() => {
-      callback();
-    }, callback);
+  async destroy(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
   }
 }
