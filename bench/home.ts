@@ -1,3 +1,4 @@
+import { CaseService } from '../src/modules/cases/service.js';
 /**
  * How fast is the home page next to the fastest Fastify can possibly serve the same bytes?
  *
@@ -16,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { buildApp, createServices, openDatabase } from '../src/app.js';
+import { buildApp, openDatabase } from '../src/app.js';
 import { DEMO_EMAIL, seedDemo } from '../src/demo.js';
 import { loadConfig, type Config } from '../src/platform/config.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
@@ -36,7 +37,7 @@ async function seed(config: Config): Promise<void> {
   const database = openDatabase(config);
   try {
     await migrateToLatest(database);
-    await seedDemo(createServices(database).cases, async () => {
+    await seedDemo(new CaseService(database.db), async () => {
       const row = await database.db
         .selectFrom('cases')
         .select('id')

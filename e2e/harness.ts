@@ -1,3 +1,4 @@
+import { CaseService } from '../src/modules/cases/service.js';
 /**
  * What every browser journey needs: the real app listening on a port with the demo council's
  * data, a real Chromium (Debian's, never a downloaded one), an axe-core check and screenshots.
@@ -18,7 +19,7 @@ import {
   type BrowserContextOptions,
   type Page,
 } from 'playwright-core';
-import { buildApp, createServices, openDatabase } from '../src/app.js';
+import { buildApp, openDatabase } from '../src/app.js';
 import { seedDemo } from '../src/demo.js';
 import { loadConfig, type Config } from '../src/platform/config.js';
 import type { Database } from '../src/platform/db/database.js';
@@ -73,7 +74,7 @@ export async function startServer(
   running.database = database;
   await migrateToLatest(database);
   // A fresh database has never been seeded.
-  await seedDemo(createServices(database).cases, () => Promise.resolve(false));
+  await seedDemo(new CaseService(database.db), () => Promise.resolve(false));
   const app = await buildApp(config, {
     database,
     logger: createLogger(config.logLevel),

@@ -23,15 +23,22 @@ import { Worker } from './platform/outbox/worker.js';
 import { LocalFileStorage, type FileStorage } from './platform/storage/storage.js';
 import { buildAssets } from './platform/views/assets.js';
 import { createViews } from './platform/views/views.js';
+import { apiModule } from './modules/api/index.js';
 import { casesModule } from './modules/cases/index.js';
+import { loadCatalogue } from './modules/catalogue/definition.js';
+import { catalogueModule } from './modules/catalogue/index.js';
+import { CatalogueService } from './modules/catalogue/service.js';
 import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
 import { homeModule } from './modules/home/index.js';
 import { jobHandlers } from './jobs.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
-export function createServices(database: Database<DB>) {
-  return { cases: new CaseService(database.db) };
+export function createServices(database: Database<DB>, config: Config) {
+  return {
+    cases: new CaseService(database.db),
+    catalogue: new CatalogueService(loadCatalogue(config.servicesDir)),
+  };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -80,7 +87,7 @@ export async function buildApp(
     cacheDir: deps.assetCacheDir ?? path.join(config.dataDir, 'assets'),
     ...(config.logoPath ? { logoPath: config.logoPath } : {}),
   });
-  const services = createServices(database);
+  const services = createServices(database, config);
   const bus = createBus(config.redisUrl);
 
   // Typed as Fastify's logger so plugins see a plain FastifyInstance; it is the same pino logger.
@@ -161,6 +168,8 @@ export async function buildApp(
   await app.register(homeModule, moduleOptions);
   await app.register(helpModule, moduleOptions);
   await app.register(casesModule, moduleOptions);
+  await app.register(catalogueModule, moduleOptions);
+  await app.register(apiModule, moduleOptions);
 
   const worker = config.inProcessWorker
     ? new Worker(database, {

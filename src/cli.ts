@@ -1,9 +1,11 @@
+import { CaseService } from './modules/cases/service.js';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { createServices, openDatabase } from './app.js';
 import { DEMO_EMAIL, seedDemo } from './demo.js';
 import { jobHandlers } from './jobs.js';
 import { start } from './main.js';
+import { CatalogueError } from './modules/catalogue/definition.js';
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger } from './platform/logger.js';
@@ -34,7 +36,7 @@ async function withDatabase<T>(
 
 async function seed(config: Config): Promise<number> {
   return withDatabase(config, (database) =>
-    seedDemo(createServices(database).cases, async () => {
+    seedDemo(new CaseService(database.db), async () => {
       const row = await database.db
         .selectFrom('cases')
         .select('id')
@@ -65,7 +67,7 @@ async function run(argv: string[]): Promise<void> {
     case 'worker': {
       const database = openDatabase(config);
       await migrateToLatest(database);
-      const services = createServices(database);
+      const services = createServices(database, config);
       const worker = new Worker(database, {
         handlers: jobHandlers({ config, services, database, logger }),
         logger,
@@ -101,7 +103,8 @@ async function run(argv: string[]): Promise<void> {
 
 run(process.argv.slice(2)).catch((err: unknown) => {
   // A bad setting is one line naming the key and what is wrong, not a stack trace.
-  if (err instanceof ConfigError) console.error(`shire: ${err.message}`);
+  if (err instanceof ConfigError || err instanceof CatalogueError)
+    console.error(`shire: ${err.message}`);
   else console.error(err);
   process.exit(1);
 });

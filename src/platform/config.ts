@@ -62,6 +62,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.string().url('must be a URL like https://www.westmoor.gov.uk').optional(),
   DATA_DIR: z.string().default('data'),
   COUNCIL_CONFIG: z.string().default('config/council.yaml'),
+  SERVICES_DIR: z.string().default('config/services'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -104,6 +105,8 @@ export interface Config {
   /** Cookies get `Secure` whenever the public URL is https. */
   secureCookies: boolean;
   dataDir: string;
+  /** The service catalogue: one YAML definition per service. */
+  servicesDir: string;
   council: Council;
   /** Absolute path of the council's logo file, if it configured one. */
   logoPath: string | null;
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     secureCookies: publicUrl.startsWith('https://'),
     dataDir: path.resolve(e.DATA_DIR),
+    servicesDir: path.resolve(e.SERVICES_DIR),
     council: {
       ...council.data,
       unitCosts: { ...DEFAULT_UNIT_COSTS, ...council.data.unitCosts },

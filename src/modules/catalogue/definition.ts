@@ -177,7 +177,10 @@ const fieldSchema = z.discriminatedUnion('type', [
     .object({
       ...common,
       // A declaration is there to be agreed to, so it can never be skipped.
-      optional: z.literal(false, { message: 'cannot be true for a declaration' }).default(false),
+      optional: z
+        .boolean()
+        .default(false)
+        .refine((optional) => !optional, 'cannot be true for a declaration'),
       type: z.literal('declaration'),
       text: words,
     })
@@ -203,17 +206,22 @@ export type FormDefinition = z.output<typeof formSchema>;
 
 const serviceSchema = z
   .object({
+    /** Also the file name and the last part of the service's web address. */
     code: slug,
+    /** Add 1 whenever the questions change, so saved answers are read against the right form. */
     version: wholeNumber.min(1, 'must be 1 or more; add 1 whenever the questions change'),
     name: words.max(80, 'must be at most 80 characters'),
     summary: words
       .max(160, 'must be one line of at most 160 characters')
       .refine((s) => !s.includes('\n'), 'must be one line'),
     category: z.enum(Object.keys(CATEGORIES) as [CategoryKey, ...CategoryKey[]]),
+    /** What residents type into search, misspellings included ("libary", "pot hole"). */
     keywords: z.array(words).min(3, 'must have at least 3 words or phrases residents search for'),
     kind: z.enum(SERVICE_KINDS),
     team: words,
+    /** Working days to resolve a case; 0 means done straight away, as with renewals and bookings. */
     sla: z.object({ days: wholeNumber.nonnegative('must be 0 or more') }).strict(),
+    /** The first part of every case reference, e.g. PTH in PTH-4F7K-92QX. Unique in the catalogue. */
     refPrefix: z
       .string()
       .refine(isValidPrefix, 'must be 3 capital letters without I, L, O or U, like PTH'),
@@ -245,7 +253,7 @@ export interface Category {
 export interface Catalogue {
   /** Every service, sorted by name. */
   services: ServiceDefinition[];
-  byCode(code: string): ServiceDefinition | undefined;
+  byCode: (code: string) => ServiceDefinition | undefined;
   /** Categories in their listed order, each with its services sorted by name; empty ones left out. */
   categories: Category[];
 }
@@ -302,7 +310,9 @@ export function loadService(file: string): ServiceDefinition {
     if (err instanceof YAMLParseError) {
       const line = err.linePos?.[0].line;
       const message = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      throw new CatalogueError(`${file}:${line ? ` line ${line}:` : ''} ${message}`);
+      throw new CatalogueError(
+        `${file}:${line ? ` line ${line}:` : ''} not valid YAML: ${message}`,
+      );
     }
     throw new CatalogueError(`${file}: cannot read it: ${(err as Error).message}`);
   }
@@ -376,14 +386,15 @@ function checkForm(form: FormDefinition): string | undefined {
     /** Earlier pages plus the questions above this one on the same page. */
     const above = new Map(earlier);
     for (const field of page.fields) {
-      const at = `${where} field "${field.name}"`;
+      const place = `${where} field "${field.name}"`;
       const clash = above.get(field.name);
-      if (clash) return `${at}: the name "${field.name}" is already used on page "${clash.page}"`;
+      if (clash)
+        return `${place}: the name "${field.name}" is already used on page "${clash.page}"`;
       const onThisPage = field.when && page.fields.some((f) => f.name === field.when?.field);
       const problem =
         checkField(field) ??
         (field.when && checkCondition(field.when, above, onThisPage ? 'question' : 'page'));
-      if (problem) return `${at}: ${problem}`;
+      if (problem) return `${place}: ${problem}`;
       above.set(field.name, { field, page: page.id });
     }
     for (const field of page.fields) earlier.set(field.name, { field, page: page.id });
@@ -451,7 +462,7 @@ const errorMap: z.ZodErrorMap = (issue, ctx) => {
       };
     case z.ZodIssueCode.unrecognized_keys:
       return {
-        message: `has ${issue.keys.length === 1 ? 'a setting' : 'settings'} this schema does not know: ${issue.keys.join(', ')}`,
+        message: `has ${issue.keys.length === 1 ? 'an unknown setting' : 'unknown settings'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
       };
     case z.ZodIssueCode.too_small:
       if (issue.type === 'array')

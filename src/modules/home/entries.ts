@@ -10,6 +10,12 @@ export interface HomeEntry {
 
 export const HOME_ENTRIES: HomeEntry[] = [
   {
+    href: '/services',
+    title: 'Find a service',
+    description:
+      'Search or browse everything you can do with us, from library books to school places.',
+  },
+  {
     href: '/track',
     title: 'Check progress',
     description: 'See where your report, application or request has got to, using its reference.',

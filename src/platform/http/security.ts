@@ -29,7 +29,7 @@ function nextNonce(): string {
     noncePool = randomBytes(NONCE_BYTES * 256);
     nonceOffset = 0;
   }
-  const nonce = noncePool.toString('base64', nonceOffset, nonceOffset + NONCE_BYTES);
+  const nonce = noncePool.toString('base64url', nonceOffset, nonceOffset + NONCE_BYTES);
   nonceOffset += NONCE_BYTES;
   return nonce;
 }

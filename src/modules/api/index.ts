@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { ModuleOptions } from '../../app.js';
+import { casesPaths, casesSchemas } from '../cases/openapi.js';
+import { cataloguePaths, catalogueSchemas } from '../catalogue/openapi.js';
+
+/** /api/docs: the OpenAPI document for every public API, gathered from the modules that own them. */
+export function apiModule(app: FastifyInstance, { config }: ModuleOptions, done: () => void): void {
+  const document = {
+    openapi: '3.1.0',
+    info: {
+      title: `${config.council.name} API`,
+      version: '1.0.0',
+      description:
+        'Public, read-only information about the council’s services and the progress of cases.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: config.publicUrl }],
+    paths: { ...cataloguePaths, ...casesPaths },
+    components: {
+      schemas: {
+        ...catalogueSchemas,
+        ...casesSchemas,
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem details',
+          required: ['type', 'title', 'status'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+            requestId: { type: 'string' },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { field: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        Problem: {
+          description: 'What was wrong, as RFC 9457 problem JSON',
+          content: {
+            'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+          },
+        },
+      },
+    },
+  };
+  app.get('/api/docs', () => document);
+  done();
+}
