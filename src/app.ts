@@ -27,6 +27,7 @@ import { apiModule } from './modules/api/index.js';
 import { casesModule } from './modules/cases/index.js';
 import { loadCatalogue } from './modules/catalogue/definition.js';
 import { catalogueModule } from './modules/catalogue/index.js';
+import { formsModule } from './modules/forms/index.js';
 import { CatalogueService } from './modules/catalogue/service.js';
 import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
@@ -169,6 +170,7 @@ export async function buildApp(
   await app.register(helpModule, moduleOptions);
   await app.register(casesModule, moduleOptions);
   await app.register(catalogueModule, moduleOptions);
+  await app.register(formsModule, moduleOptions);
   await app.register(apiModule, moduleOptions);
 
   const worker = config.inProcessWorker

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { CaseEventTable, CaseTable } from '../../platform/db/tables/cases.js';
+import type { AttachmentTable, CaseEventTable, CaseTable } from '../../platform/db/tables/cases.js';
 import type { DB } from '../../platform/db/types.js';
 
 export type CaseRow = Selectable<CaseTable>;
@@ -22,6 +22,10 @@ export function findById(db: Kysely<DB>, id: number): Promise<CaseRow | undefine
 
 export function findByRef(db: Kysely<DB>, ref: string): Promise<CaseRow | undefined> {
   return db.selectFrom('cases').selectAll().where('ref', '=', ref).executeTakeFirst();
+}
+
+export function findByIdempotencyKey(db: Kysely<DB>, key: string): Promise<CaseRow | undefined> {
+  return db.selectFrom('cases').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
 }
 
 export function refExists(db: Kysely<DB>, ref: string): Promise<boolean> {
@@ -139,4 +143,21 @@ export function deleteSubscription(db: Kysely<DB>, token: string): Promise<void>
     .where('token', '=', token)
     .execute()
     .then(() => undefined);
+}
+
+export function insertAttachment(db: Kysely<DB>, row: Insertable<AttachmentTable>): Promise<void> {
+  return db
+    .insertInto('attachments')
+    .values(row)
+    .execute()
+    .then(() => undefined);
+}
+
+export function listAttachments(db: Kysely<DB>, caseId: number) {
+  return db
+    .selectFrom('attachments')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .orderBy('id')
+    .execute();
 }

@@ -192,6 +192,28 @@ for (const dialect of dialects()) {
       }
     });
 
+    await t.test(
+      'the same idempotency key opens one case, even when two arrive at once',
+      async () => {
+        const { database, cases } = await setup();
+        const [a, b] = await Promise.all([
+          cases.openCase({ ...pothole, idempotencyKey: 'send-1' }),
+          cases.openCase({ ...pothole, idempotencyKey: 'send-1' }),
+        ]);
+        assert.equal(a.ref, b.ref);
+        const again = await cases.openCase({ ...pothole, idempotencyKey: 'send-1' });
+        assert.equal(again.ref, a.ref);
+        const other = await cases.openCase({ ...pothole, idempotencyKey: 'send-2' });
+        assert.notEqual(other.ref, a.ref);
+        assert.equal((await database.db.selectFrom('cases').select('id').execute()).length, 2);
+        assert.equal(
+          (await database.db.selectFrom('jobs').select('id').execute()).length,
+          2,
+          'one receipt each',
+        );
+      },
+    );
+
     await t.test('every channel and kind is checked', async () => {
       const { cases } = await setup();
       // Values a caller might send from outside TypeScript's reach.

@@ -82,6 +82,8 @@ export interface OpenCaseInput {
   actor: Actor;
   /** Text shown first on the resident's timeline; defaults to "We received your <noun>." */
   createdText?: string;
+  /** Opening again with the same key returns the first case instead of a second one. */
+  idempotencyKey?: string;
 }
 
 export interface RecordEventInput {
@@ -125,6 +127,22 @@ export class CaseService {
       throw new ValidationError(`Unknown channel "${input.channel as string}"`);
     if (!input.title.trim()) throw new ValidationError('A case needs a title', 'title');
     const now = this.clock().toISOString();
+    if (input.idempotencyKey) {
+      const existing = await q.findByIdempotencyKey(this.db, input.idempotencyKey);
+      if (existing) return toCase(existing);
+    }
+    try {
+      return await this.insertCase(input, now);
+    } catch (err) {
+      // Two requests with one key raced: the unique index let one through; return that one.
+      const winner =
+        input.idempotencyKey && (await q.findByIdempotencyKey(this.db, input.idempotencyKey));
+      if (winner) return toCase(winner);
+      throw err;
+    }
+  }
+
+  private insertCase(input: OpenCaseInput, now: string): Promise<Case> {
     return this.transaction(async (cases, trx) => {
       const ref = await uniqueReference(trx, input.refPrefix);
       const row = await q.insertCase(trx, {
@@ -144,6 +162,7 @@ export class CaseService {
         geohash: input.location ? geohashOf(input.location) : null,
         team: input.team ?? null,
         due_at: input.dueAt?.toISOString() ?? null,
+        idempotency_key: input.idempotencyKey ?? null,
         created_at: now,
         updated_at: now,
       });
@@ -226,9 +245,50 @@ export class CaseService {
     });
   }
 
+  /** Records a file already in storage as one of the case's attachments. */
+  async attach(
+    caseId: number,
+    file: {
+      storageKey: string;
+      filename: string;
+      contentType: string;
+      bytes: number;
+      public: boolean;
+    },
+    actor: Actor,
+  ): Promise<void> {
+    await this.transaction(async (cases, trx) => {
+      const event = await cases.recordEvent(caseId, {
+        type: 'attachment_added',
+        actor,
+        public: false,
+        data: { filename: file.filename },
+      });
+      await q.insertAttachment(trx, {
+        case_id: caseId,
+        event_id: event.id,
+        storage_key: file.storageKey,
+        filename: file.filename,
+        content_type: file.contentType,
+        bytes: file.bytes,
+        public: file.public ? 1 : 0,
+        created_at: event.createdAt.toISOString(),
+      });
+    });
+  }
+
+  async attachments(caseId: number) {
+    return q.listAttachments(this.db, caseId);
+  }
+
   /** Looks a case up by the reference a resident typed; a malformed one throws InvalidReferenceError. */
   async getByRef(input: string): Promise<Case | undefined> {
     const row = await q.findByRef(this.db, parseReference(input));
+    return row && toCase(row);
+  }
+
+  async getByIdempotencyKey(key: string): Promise<Case | undefined> {
+    const row = await q.findByIdempotencyKey(this.db, key);
     return row && toCase(row);
   }
 

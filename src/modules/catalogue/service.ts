@@ -11,7 +11,7 @@ import { ServiceSearch, type ServiceMatch } from './search.js';
  * engine, Report It, library, school admissions, event booking) adds its kind when it ships;
  * until then the start page says how to do it by phone instead of offering a dead end.
  */
-const ONLINE_KINDS = new Set<ServiceKind>(['external']);
+const ONLINE_KINDS = new Set<ServiceKind>(['external', 'form']);
 
 export function isOnline(service: ServiceDefinition): boolean {
   return ONLINE_KINDS.has(service.kind);

@@ -116,7 +116,11 @@ export function csrf(app: FastifyInstance): void {
       return;
     }
     const body = request.body as Record<string, unknown> | undefined;
-    const token = body?._csrf ?? request.headers['x-csrf-token'];
+    const field = body?._csrf;
+    // A multipart body (a form with a file) gives each field as { value }.
+    const token =
+      (field && typeof field === 'object' && 'value' in field ? field.value : field) ??
+      request.headers['x-csrf-token'];
     const secret = request.session.get(SECRET_KEY);
     if (typeof token !== 'string' || typeof secret !== 'string' || !tokens.verify(secret, token)) {
       done(new CsrfError());

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration as KyselyMigration } from 'kysely
 import type { Database, Dialect } from '../database.js';
 import { caseSpine } from './20261129T0600_case_spine.js';
 import { outboxAndSessions } from './20261129T0601_outbox_and_sessions.js';
+import { caseIdempotency } from './20261129T0700_case_idempotency.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -18,6 +19,7 @@ export interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   '20261129T0600_case_spine': caseSpine,
   '20261129T0601_outbox_and_sessions': outboxAndSessions,
+  '20261129T0700_case_idempotency': caseIdempotency,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

@@ -28,6 +28,8 @@ export interface CaseTable {
   created_at: string;
   updated_at: string;
   closed_at: string | null;
+  /** Set by callers that must not open the same case twice (a double-clicked Send). */
+  idempotency_key: string | null;
 }
 
 export interface CaseEventTable {
