@@ -8,6 +8,8 @@ import { CASE_KINDS } from '../cases/kinds.js';
 import type { Field, Page, ServiceDefinition } from '../catalogue/definition.js';
 import {
   componentFor,
+  displayAnswer,
+  requiredError,
   firstInputId,
   rawFromAnswer,
   readField,
@@ -17,6 +19,7 @@ import {
 } from './fields.js';
 import {
   applicableAnswers,
+  applicableFields,
   applicablePages,
   fieldApplies,
   firstIncompletePage,
@@ -26,7 +29,7 @@ import {
   type Answers,
 } from './journey.js';
 import { lastSent, loadProgress, markSent, saveProgress } from './progress.js';
-import { answeredQuestions, submitForm } from './service.js';
+import { submitForm } from './service.js';
 import { checkUpload } from './uploads.js';
 
 type FormService = ServiceDefinition & { form: NonNullable<ServiceDefinition['form']> };
@@ -112,7 +115,7 @@ export async function formsModule(
           : base(service),
       errorSummary: fields
         .filter((f) => errors[f.name])
-        .map((f) => ({ text: errors[f.name], href: `#${firstInputId(f)}` })),
+        .map((f) => ({ text: errors[f.name], href: `#${firstInputId(f, errors[f.name])}` })),
     });
   };
 
@@ -185,13 +188,13 @@ export async function formsModule(
       const kept = applicableAnswers(service.form, answers);
       saveProgress(request.session, service, { ...progress, answers: kept });
       const next = nextPage(service.form, page, kept);
-      const incomplete = firstIncompletePage(service.form, kept);
       if (request.query.change === '1' || !next)
         return reply.redirect(resumeUrl(service, kept), 303);
-      return reply.redirect(
-        incomplete && incomplete !== next ? resumeUrl(service, kept) : pageUrl(service, next),
-        303,
-      );
+      // On to the next page, even one of only optional questions, unless an earlier one needs answers.
+      const incomplete = firstIncompletePage(service.form, kept);
+      const pages = service.form.pages;
+      const goBack = incomplete && pages.indexOf(incomplete) < pages.indexOf(next);
+      return reply.redirect(goBack ? resumeUrl(service, kept) : pageUrl(service, next), 303);
     },
   );
 
@@ -204,19 +207,25 @@ export async function formsModule(
     )
       return reply.redirect(resumeUrl(service, progress.answers), 303);
     saveProgress(request.session, service, progress);
-    const rows = answeredQuestions(service, progress.answers).map((q) => ({
-      key: { text: q.question },
-      value: { html: q.answer.map(escapeHtml).join('<br>') || 'Not given' },
-      actions: {
-        items: [
-          {
-            href: `${pageUrl(service, pageFor(service, q.page))}?change=1`,
-            text: 'Change',
-            visuallyHiddenText: q.question.toLowerCase(),
-          },
-        ],
-      },
-    }));
+    const rows = applicablePages(service.form, progress.answers).flatMap((page) =>
+      applicableFields(page, progress.answers).map((field) => ({
+        key: { text: field.label },
+        value: {
+          html:
+            displayAnswer(field, progress.answers[field.name]).map(escapeHtml).join('<br>') ||
+            'Not given',
+        },
+        actions: {
+          items: [
+            {
+              href: `${pageUrl(service, page)}?change=1#${firstInputId(field)}`,
+              text: 'Change',
+              visuallyHiddenText: field.label.toLowerCase(),
+            },
+          ],
+        },
+      })),
+    );
     return reply.render('forms/views/check.njk', {
       pageTitle: `Check your answers – ${service.name}`,
       service,
@@ -272,7 +281,7 @@ export async function formsModule(
   ): Promise<{ raw: RawAnswer; value?: Answer; error?: string }> {
     if (!upload || (upload.bytes.length === 0 && !upload.filename)) {
       if (earlier) return { raw: '', value: earlier };
-      return field.optional ? { raw: '' } : { raw: '', error: `Select ${lowerFirst(field.label)}` };
+      return field.optional ? { raw: '' } : { raw: '', error: requiredError(field) };
     }
     const check = await checkUpload(field, upload);
     if (!check.ok) return { raw: '', error: check.error };
@@ -329,10 +338,6 @@ function makePageHeading(params: Record<string, unknown>, title: string): void {
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
-}
-
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function capitalise(text: string): string {
