@@ -28,6 +28,7 @@ import { casesModule } from './modules/cases/index.js';
 import { loadCatalogue } from './modules/catalogue/definition.js';
 import { catalogueModule } from './modules/catalogue/index.js';
 import { formsModule } from './modules/forms/index.js';
+import { SavedForms } from './modules/forms/saved.js';
 import { CatalogueService } from './modules/catalogue/service.js';
 import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
@@ -39,6 +40,11 @@ export function createServices(database: Database<DB>, config: Config) {
   return {
     cases: new CaseService(database.db),
     catalogue: new CatalogueService(loadCatalogue(config.servicesDir)),
+    savedForms: new SavedForms(database.db, {
+      secret: config.sessionSecret,
+      publicUrl: config.publicUrl,
+      councilName: config.council.name,
+    }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

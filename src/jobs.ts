@@ -3,7 +3,7 @@ import type { Services } from './app.js';
 import type { Config } from './platform/config.js';
 import type { Database } from './platform/db/database.js';
 import type { DB } from './platform/db/types.js';
-import { createMailer } from './platform/outbox/mailer.js';
+import { createMailer, MAIL_JOB, sendQueuedMail } from './platform/outbox/mailer.js';
 import type { JobHandler } from './platform/outbox/worker.js';
 import { notifySubscribers } from './modules/cases/notify.js';
 import { NOTIFY_JOB } from './modules/cases/service.js';
@@ -22,5 +22,6 @@ export function jobHandlers(deps: {
   });
   return new Map<string, JobHandler>([
     [NOTIFY_JOB, notifySubscribers({ cases: deps.services.cases, mailer, config: deps.config })],
+    [MAIL_JOB, sendQueuedMail(mailer, deps.config.sessionSecret)],
   ]);
 }

@@ -29,6 +29,7 @@ import {
   type Answers,
 } from './journey.js';
 import { lastSent, loadProgress, markSent, saveProgress } from './progress.js';
+import { SAVE_DAYS } from './saved.js';
 import { submitForm } from './service.js';
 import { checkUpload } from './uploads.js';
 
@@ -55,7 +56,7 @@ export async function formsModule(
   app: FastifyInstance,
   { services, files }: ModuleOptions,
 ): Promise<void> {
-  const { catalogue, cases } = services;
+  const { catalogue, cases, savedForms } = services;
   // Only this module takes file uploads; everywhere else a multipart body is refused (415).
   await app.register(fastifyMultipart, {
     attachFieldsToBody: true,
@@ -236,6 +237,8 @@ export async function formsModule(
 
   app.post<{ Params: Params; Body: { submission?: unknown } }>(
     '/services/:code/check',
+    // Sending opens a case: generous for people, tight for scripts.
+    { config: { rateLimit: { max: 30, timeWindow: 10 * 60_000 } } },
     async (request, reply) => {
       const service = serviceFor(request.params.code);
       const submission = typeof request.body.submission === 'string' ? request.body.submission : '';
@@ -256,6 +259,67 @@ export async function formsModule(
       );
       markSent(request.session, service, { submission, ref: sent.ref });
       return reply.redirect(`${base(service)}/confirmation`, 303);
+    },
+  );
+
+  const emailField: Field = {
+    type: 'email',
+    name: 'email',
+    label: 'Email address',
+    optional: false,
+  };
+  const savePage = (
+    reply: FastifyReply,
+    service: FormService,
+    raw: RawAnswer | undefined,
+    error?: string,
+  ) =>
+    reply.code(error ? 400 : 200).render('forms/views/save.njk', {
+      pageTitle: `Save and come back later – ${service.name}`,
+      service,
+      email: componentFor(emailField, raw, error).params,
+      errorSummary: error ? [{ text: error, href: '#email' }] : [],
+      days: SAVE_DAYS,
+    });
+
+  app.get<{ Params: Params }>('/services/:code/save', (request, reply) => {
+    const service = serviceFor(request.params.code);
+    const { answers } = loadProgress(request.session, service);
+    if (Object.keys(answers).length === 0) return reply.redirect(`${base(service)}/start`, 303);
+    return savePage(reply, service, typeof answers.email === 'string' ? answers.email : undefined);
+  });
+
+  app.post<{ Params: Params; Body: Body }>(
+    '/services/:code/save',
+    // Each save sends an email: a tight limit stops anyone using it to send mail to others.
+    { config: { rateLimit: { max: 5, timeWindow: 60 * 60_000 } } },
+    async (request, reply) => {
+      const service = serviceFor(request.params.code);
+      const { answers } = loadProgress(request.session, service);
+      if (Object.keys(answers).length === 0) return reply.redirect(`${base(service)}/start`, 303);
+      const reading = readField(emailField, request.body);
+      if (reading.error || typeof reading.value !== 'string')
+        return savePage(reply, service, reading.raw, reading.error);
+      const expires = await savedForms.save(service, answers, reading.value);
+      return reply.render('forms/views/saved.njk', {
+        pageTitle: `Your answers are saved – ${service.name}`,
+        service,
+        email: reading.value,
+        expires,
+      });
+    },
+  );
+
+  app.get<{ Params: Params & { token: string } }>(
+    '/services/:code/resume/:token',
+    async (request, reply) => {
+      const service = serviceFor(request.params.code);
+      const answers = await savedForms.resume(service, request.params.token);
+      saveProgress(request.session, service, {
+        ...loadProgress(request.session, service),
+        answers,
+      });
+      return reply.redirect(resumeUrl(service, answers), 303);
     },
   );
 

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildTestApp, dialects, screen } from '../../../test/helper.js';
+import { unseal } from '../../platform/crypto.js';
+import { MAIL_JOB } from '../../platform/outbox/mailer.js';
 
 type Form = Record<string, string | string[]>;
 
@@ -192,6 +194,92 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+await test('save and come back later', async (t) => {
+  const { app, database, config } = await buildTestApp(t);
+  const secret = config.sessionSecret;
+
+  await t.test(
+    'answers are saved sealed, the link is emailed, and it works once on another device',
+    async () => {
+      const person = resident(app);
+      await person.send(`${complaint}/form/service`, { service: 'libraries', onBehalf: 'myself' });
+      const bad = await person.send(`${complaint}/save`, { email: 'not an email' });
+      assert.equal(bad.statusCode, 400);
+      assert.match(
+        screen(bad.body).getByRole('alert').textContent,
+        /Enter an email address in the correct format/,
+      );
+      const saved = await person.send(`${complaint}/save`, { email: 'Ann@Example.com' });
+      assert.equal(saved.statusCode, 200);
+      assert.ok(screen(saved.body).getByRole('heading', { name: 'Your answers are saved' }));
+
+      const [row] = await database.db.selectFrom('saved_forms').selectAll().execute();
+      assert.ok(row);
+      assert.doesNotMatch(row.sealed, /libraries|ann@example/i, 'answers are encrypted at rest');
+      const expiresInDays = (Date.parse(row.expires_at) - Date.now()) / 86_400_000;
+      assert.ok(expiresInDays > 27.9 && expiresInDays <= 28, String(expiresInDays));
+      const [job] = await database.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('type', '=', MAIL_JOB)
+        .execute();
+      assert.ok(job);
+      assert.doesNotMatch(job.payload, /ann@example|resume/i, 'the queued email is sealed too');
+      const email = unseal(
+        secret,
+        'outbox-mail',
+        (JSON.parse(job.payload) as { sealed: string }).sealed,
+      ) as { to: string; text: string };
+      assert.equal(email.to, 'ann@example.com');
+      const link = /\/services\/make-a-complaint\/resume\/[\w-]+/.exec(email.text)?.[0];
+      assert.ok(link, email.text);
+
+      const elsewhere = resident(app);
+      const resumed = await elsewhere.get(link);
+      assert.equal(resumed.statusCode, 303);
+      assert.equal(
+        resumed.headers.location,
+        `${complaint}/form/details`,
+        'carries on where they left off',
+      );
+      const first = await elsewhere.get(`${complaint}/form/service`);
+      assert.match(first.body, /<option value="libraries" selected>/);
+      const again = await resident(app).get(link);
+      assert.equal(again.statusCode, 404, 'the link works once');
+      assert.match(again.body, /expired or has already been used/);
+    },
+  );
+
+  await t.test('an expired or made-up link explains itself', async () => {
+    const person = resident(app);
+    await person.send(`${complaint}/form/service`, { service: 'libraries', onBehalf: 'myself' });
+    await person.send(`${complaint}/save`, { email: 'ann@example.com' });
+    await database.db
+      .updateTable('saved_forms')
+      .set({ expires_at: '2000-01-01T00:00:00.000Z' })
+      .execute();
+    const jobs = await database.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('type', '=', MAIL_JOB)
+      .orderBy('id', 'desc')
+      .execute();
+    const email = unseal(
+      secret,
+      'outbox-mail',
+      (JSON.parse(jobs[0]?.payload ?? '{}') as { sealed: string }).sealed,
+    ) as { text: string };
+    const link = /\/services\/make-a-complaint\/resume\/[\w-]+/.exec(email.text)?.[0] ?? '';
+    assert.equal((await resident(app).get(link)).statusCode, 404);
+    assert.equal((await resident(app).get(`${complaint}/resume/made-up-token`)).statusCode, 404);
+  });
+
+  await t.test('there is nothing to save before the first answer', async () => {
+    const res = await resident(app).get(`${complaint}/save`);
+    assert.equal(res.statusCode, 303);
+  });
+});
 
 await test('bad input to the form engine', async (t) => {
   const { app, database } = await buildTestApp(t);

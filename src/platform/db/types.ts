@@ -4,7 +4,7 @@ import type {
   CaseTable,
   SubscriptionTable,
 } from './tables/cases.js';
-import type { JobTable, SessionTable } from './tables/platform.js';
+import type { JobTable, SavedFormTable, SessionTable } from './tables/platform.js';
 
 /** Every table Shire has, for Kysely's type checking. One file per group of tables under tables/. */
 export interface DB {
@@ -14,4 +14,5 @@ export interface DB {
   subscriptions: SubscriptionTable;
   jobs: JobTable;
   sessions: SessionTable;
+  saved_forms: SavedFormTable;
 }

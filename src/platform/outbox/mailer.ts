@@ -1,6 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
+import { seal, unseal } from '../crypto.js';
+import type { DB } from '../db/types.js';
+import { enqueue } from './outbox.js';
 
 export interface Email {
   to: string;
@@ -50,5 +54,24 @@ export function createMailer(options: {
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`;
       await writeFile(path.join(folder, name), info.message as Buffer);
     },
+  };
+}
+
+/** The outbox job that sends one email. Its payload is sealed: it may hold a secret link. */
+export const MAIL_JOB = 'mail.send';
+const MAIL_PURPOSE = 'outbox-mail';
+
+/** Queues an email in the caller's transaction; the worker sends it (and retries) later. */
+export async function enqueueMail(db: Kysely<DB>, secret: string, email: Email): Promise<void> {
+  await enqueue(db, { type: MAIL_JOB, payload: { sealed: seal(secret, MAIL_PURPOSE, email) } });
+}
+
+export function sendQueuedMail(mailer: Mailer, secret: string) {
+  return async (payload: unknown): Promise<void> => {
+    const email = unseal(secret, MAIL_PURPOSE, (payload as { sealed: string }).sealed) as
+      Email | undefined;
+    // A payload this key cannot open can never be sent; failing would only retry it for nothing.
+    if (!email) throw new Error('This email could not be unsealed (was SESSION_SECRET changed?)');
+    await mailer.send(email);
   };
 }

@@ -3,6 +3,7 @@ import type { Database, Dialect } from '../database.js';
 import { caseSpine } from './20261129T0600_case_spine.js';
 import { outboxAndSessions } from './20261129T0601_outbox_and_sessions.js';
 import { caseIdempotency } from './20261129T0700_case_idempotency.js';
+import { savedForms } from './20261129T0710_saved_forms.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T0600_case_spine': caseSpine,
   '20261129T0601_outbox_and_sessions': outboxAndSessions,
   '20261129T0700_case_idempotency': caseIdempotency,
+  '20261129T0710_saved_forms': savedForms,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

@@ -21,3 +21,13 @@ export interface SessionTable {
   data: string;
   expires_at: string;
 }
+
+/** A form saved to finish later (the forms module). `sealed` holds the answers and email, encrypted. */
+export interface SavedFormTable {
+  id: Generated<number>;
+  token_hash: string;
+  service_code: string;
+  sealed: string;
+  expires_at: string;
+  created_at: string;
+}
