@@ -59,16 +59,28 @@ await test('finding a service', async (t) => {
       const res = await app.inject('/services/apply-for-a-blue-badge');
       const page = screen(res.body);
       assert.equal(page.getByRole('heading', { level: 1 }).textContent, 'Apply for a Blue Badge');
-      for (const heading of ['Before you start', 'What happens next'])
+      for (const heading of ['Before you start', 'What happens next', 'Other ways to do this'])
         assert.ok(page.getByRole('heading', { name: heading }));
       assert.match(res.body, /It takes about/);
-      // Until the form engine ships, nobody is sent down a dead end.
-      assert.match(res.body, /You cannot do this online yet/);
-      assert.equal(page.queryByRole('button', { name: 'Start now' }), null);
+      const start = page.getByRole('button', { name: 'Start now' });
+      assert.equal(start.getAttribute('href'), '/services/apply-for-a-blue-badge/start');
       assert.ok(page.getByRole('link', { name: 'Services' }), 'breadcrumbs');
     },
   );
 
+  await t.test(
+    'a service whose journey is not online yet says how to do it instead of a dead end',
+    async () => {
+      // Report It is the next issue; until it ships, reports are made by phone.
+      const res = await app.inject('/services/report-a-pothole');
+      const page = screen(res.body);
+      assert.match(res.body, /You cannot do this online yet/);
+      assert.equal(page.queryByRole('button', { name: 'Start now' }), null);
+      const api = (await app.inject('/api/v1/services/report-a-pothole')).json<ServiceJson>();
+      assert.equal(api.online, false);
+      assert.equal(api.start_url, null);
+    },
+  );
   await t.test('an external service says you will leave the site and links there', async () => {
     const page = screen((await app.inject('/services/pay-council-tax')).body);
     const link = page.getByRole('button', { name: /Continue to Pay your council tax/ });
