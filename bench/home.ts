@@ -1,4 +1,3 @@
-import { CaseService } from '../src/modules/cases/service.js';
 /**
  * How fast is the home page next to the fastest Fastify can possibly serve the same bytes?
  *
@@ -18,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp, openDatabase } from '../src/app.js';
-import { DEMO_EMAIL, seedDemo } from '../src/demo.js';
+import { seedDemo } from '../src/demo.js';
 import { loadConfig, type Config } from '../src/platform/config.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -37,14 +36,7 @@ async function seed(config: Config): Promise<void> {
   const database = openDatabase(config);
   try {
     await migrateToLatest(database);
-    await seedDemo(new CaseService(database.db), async () => {
-      const row = await database.db
-        .selectFrom('cases')
-        .select('id')
-        .where('contact_email', '=', DEMO_EMAIL)
-        .executeTakeFirst();
-      return row !== undefined;
-    });
+    await seedDemo(database.db);
   } finally {
     await database.close();
   }

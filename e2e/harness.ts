@@ -1,4 +1,3 @@
-import { CaseService } from '../src/modules/cases/service.js';
 /**
  * What every browser journey needs: the real app listening on a port with the demo council's
  * data, a real Chromium (Debian's, never a downloaded one), an axe-core check and screenshots.
@@ -74,7 +73,7 @@ export async function startServer(
   running.database = database;
   await migrateToLatest(database);
   // A fresh database has never been seeded.
-  await seedDemo(new CaseService(database.db), () => Promise.resolve(false));
+  await seedDemo(database.db);
   const app = await buildApp(config, {
     database,
     logger: createLogger(config.logLevel),

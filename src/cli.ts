@@ -1,8 +1,7 @@
-import { CaseService } from './modules/cases/service.js';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { createServices, openDatabase } from './app.js';
-import { DEMO_EMAIL, seedDemo } from './demo.js';
+import { seedDemo } from './demo.js';
 import { jobHandlers } from './jobs.js';
 import { start } from './main.js';
 import { CatalogueError } from './modules/catalogue/definition.js';
@@ -35,16 +34,7 @@ async function withDatabase<T>(
 }
 
 async function seed(config: Config): Promise<number> {
-  return withDatabase(config, (database) =>
-    seedDemo(new CaseService(database.db), async () => {
-      const row = await database.db
-        .selectFrom('cases')
-        .select('id')
-        .where('contact_email', '=', DEMO_EMAIL)
-        .executeTakeFirst();
-      return row !== undefined;
-    }),
-  );
+  return withDatabase(config, (database) => seedDemo(database.db));
 }
 
 async function run(argv: string[]): Promise<void> {

@@ -1,4 +1,6 @@
-import type { CaseService, OpenCaseInput } from './modules/cases/service.js';
+import type { Kysely } from 'kysely';
+import { CaseService, type OpenCaseInput } from './modules/cases/service.js';
+import type { DB } from './platform/db/types.js';
 
 /** Every demo case is from this address, which is how seeding knows it has already run. */
 export const DEMO_EMAIL = 'demo.resident@example.com';
@@ -128,11 +130,14 @@ const others: DemoCase[] = [
 ];
 
 /** Seeds the demo council's cases once; running it again changes nothing. Returns how many it made. */
-export async function seedDemo(
-  cases: CaseService,
-  alreadySeeded: () => Promise<boolean>,
-): Promise<number> {
-  if (await alreadySeeded()) return 0;
+export async function seedDemo(db: Kysely<DB>): Promise<number> {
+  const seeded = await db
+    .selectFrom('cases')
+    .select('id')
+    .where('contact_email', '=', DEMO_EMAIL)
+    .executeTakeFirst();
+  if (seeded) return 0;
+  const cases = new CaseService(db);
   const all = [...reports, ...others];
   for (const demo of all) {
     const opened = await cases.openCase({
