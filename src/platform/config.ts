@@ -25,6 +25,45 @@ const boundary = z.discriminatedUnion('type', [
 ]);
 export type Boundary = z.infer<typeof boundary>;
 
+const httpsUrl = z.string().url('must be a URL like https://example.org');
+
+/** Another body that looks after some roads or places in the council's area, e.g. National Highways. */
+const otherBody = z.object({
+  name: z.string().min(2),
+  /** What they look after, in a resident's words: "motorways and major A roads". */
+  looksAfter: z.string().min(3),
+  phone: z.string().min(5).optional(),
+  url: httpsUrl.optional(),
+  /** Road names or numbers as the gazetteer spells them, e.g. A36, M4. */
+  roads: z.array(z.string().min(1)).default([]),
+  /** Places they look after: a trunk road's corridor, a private estate. */
+  areas: z.array(boundary).default([]),
+});
+export type OtherBody = z.infer<typeof otherBody>;
+
+const reportingSchema = z
+  .object({
+    /** Street and postcode gazetteer (CSV, see docs/gazetteer.md), relative to council.yaml. */
+    gazetteer: z.string().nullable().default(null),
+    /** How far (metres) to look for the same problem already reported, unless a category says. */
+    nearbyRadius: z.number().int().min(10).max(5000).default(250),
+    /** Named parts of the area, for routing reports to local teams. */
+    areas: z.array(z.object({ name: z.string().min(1), boundary })).default([]),
+    otherBodies: z.array(otherBody).default([]),
+  })
+  .default({});
+
+const mapSchema = z
+  .object({
+    /** Raster tile URL template for Leaflet; the tile server's origin is allowed in the CSP. */
+    tiles: z
+      .string()
+      .regex(/^https?:\/\/[^/]+\/.*\{z\}.*\{x\}.*\{y\}/, 'must be a tile URL with {z}, {x} and {y}')
+      .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+    attribution: z.string().default('© OpenStreetMap contributors'),
+  })
+  .default({});
+
 const councilSchema = z.object({
   name: z.string().min(3, 'must be the council’s full name'),
   shortName: z.string().min(2),
@@ -49,6 +88,8 @@ const councilSchema = z.object({
     .partial()
     .default({}),
   boundary,
+  map: mapSchema,
+  reporting: reportingSchema,
 });
 
 const booleanFlag = z
@@ -91,6 +132,8 @@ const envSchema = z.object({
     )
     .default('loopback'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
+  /** Overrides council.yaml's map tiles, e.g. a local tile server in tests. */
+  MAP_TILES_URL: z.string().url().optional(),
 });
 
 export type Council = z.infer<typeof councilSchema> & {
@@ -108,6 +151,8 @@ export interface Config {
   /** The service catalogue: one YAML definition per service. */
   servicesDir: string;
   council: Council;
+  /** Absolute path of the street gazetteer CSV, if the council configured one. */
+  gazetteerPath: string | null;
   /** Absolute path of the council's logo file, if it configured one. */
   logoPath: string | null;
   databaseUrl: string | undefined;
@@ -175,7 +220,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     council: {
       ...council.data,
       unitCosts: { ...DEFAULT_UNIT_COSTS, ...council.data.unitCosts },
+      map: { ...council.data.map, tiles: e.MAP_TILES_URL ?? council.data.map.tiles },
     },
+    gazetteerPath: council.data.reporting.gazetteer
+      ? path.resolve(path.dirname(councilFile), council.data.reporting.gazetteer)
+      : null,
     logoPath: council.data.logo ? path.resolve(path.dirname(councilFile), council.data.logo) : null,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

@@ -45,7 +45,8 @@ export function securityHeaders(app: FastifyInstance, config: Config): void {
     "default-src 'self'",
     "script-src 'self' 'nonce-{nonce}'",
     "style-src 'self'",
-    "img-src 'self' data: blob:",
+    // Map tiles come from the council's tile server.
+    `img-src 'self' data: blob: ${new URL(config.council.map.tiles.replace(/\{\w\}/g, '0')).origin}`,
     "font-src 'self'",
     "connect-src 'self'",
     "manifest-src 'self'",
