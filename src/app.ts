@@ -33,6 +33,7 @@ import { CatalogueService } from './modules/catalogue/service.js';
 import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
 import { homeModule } from './modules/home/index.js';
+import { reportsModule } from './modules/reports/index.js';
 import { jobHandlers } from './jobs.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
@@ -177,6 +178,7 @@ export async function buildApp(
   await app.register(casesModule, moduleOptions);
   await app.register(catalogueModule, moduleOptions);
   await app.register(formsModule, moduleOptions);
+  await app.register(reportsModule, moduleOptions);
   await app.register(apiModule, moduleOptions);
 
   const worker = config.inProcessWorker

@@ -121,3 +121,74 @@ export function testRedisUrl(): string | undefined {
     throw new Error('CI=true but REDIS_URL is not set: the Redis tests cannot be skipped in CI');
   return process.env.REDIS_URL;
 }
+
+/**
+ * A resident's browser without the browser: keeps the session cookie, picks up the CSRF
+ * token from each page it loads, and sends forms url-encoded or, with files, as multipart.
+ */
+export class Visitor {
+  cookie = '';
+  csrf = '';
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  async get(url: string) {
+    const res = await this.app.inject({ method: 'GET', url, headers: this.sent() });
+    this.remember(res.headers['set-cookie'], res.body);
+    return res;
+  }
+
+  async post(
+    url: string,
+    fields: Record<string, string | string[]>,
+    files: { name: string; filename: string; content: Buffer; type?: string }[] = [],
+  ) {
+    const withToken = { _csrf: this.csrf, ...fields };
+    let payload: string | Buffer;
+    let contentType: string;
+    if (files.length === 0) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(withToken))
+        for (const v of Array.isArray(value) ? value : [value]) params.append(name, v);
+      payload = params.toString();
+      contentType = 'application/x-www-form-urlencoded';
+    } else {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(withToken))
+        for (const v of Array.isArray(value) ? value : [value]) form.append(name, v);
+      for (const file of files)
+        form.append(
+          file.name,
+          new Blob([new Uint8Array(file.content)], {
+            type: file.type ?? 'application/octet-stream',
+          }),
+          file.filename,
+        );
+      const encoded = new Response(form);
+      payload = Buffer.from(await encoded.arrayBuffer());
+      contentType = encoded.headers.get('content-type') ?? '';
+    }
+    const res = await this.app.inject({
+      method: 'POST',
+      url,
+      payload,
+      headers: { ...this.sent(), 'content-type': contentType },
+    });
+    this.remember(res.headers['set-cookie'], res.body);
+    return res;
+  }
+
+  private sent(): Record<string, string> {
+    return { ...this.headers, ...(this.cookie ? { cookie: this.cookie } : {}) };
+  }
+
+  private remember(setCookie: string | string[] | undefined, body: string): void {
+    const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
+    if (first) this.cookie = first.split(';')[0] ?? '';
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1];
+    if (csrf) this.csrf = csrf;
+  }
+}

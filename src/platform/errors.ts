@@ -26,8 +26,20 @@ export class ValidationError extends DomainError {
   constructor(
     message: string,
     readonly field?: string,
+    /** Every field that is wrong, when there is more than one (the message names the first). */
+    readonly fieldErrors: { field: string; message: string }[] = field ? [{ field, message }] : [],
   ) {
     super(message, 400, 'There is a problem');
+  }
+
+  /** One error for several wrong fields, e.g. an API call with three bad answers. */
+  static forFields(errors: { field: string; message: string }[]): ValidationError {
+    const [first] = errors;
+    return new ValidationError(
+      first?.message ?? 'Some of what you sent is not valid.',
+      first?.field,
+      errors,
+    );
   }
 }
 

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
-import { CASE_KINDS, statusDefinition } from './kinds.js';
+import { CASE_KINDS, casePath } from './kinds.js';
 import { InvalidReferenceError, REFERENCE_EXAMPLE } from './reference.js';
 import type { Case } from './service.js';
+import { publicTimeline } from './timeline.js';
 
 /**
  * "Check progress": anyone with a reference can see where a case has got to. Reports show
@@ -57,15 +58,10 @@ export function casesModule(
     if (malformed) return showLookup(reply, request.params.ref, malformed);
     if (!found)
       throw new NotFoundError(`We cannot find a case with reference ${request.params.ref}.`);
+    // A report has its own public page, with its map and photos.
+    if (casePath(found) !== `/track/${found.ref}`) return reply.redirect(casePath(found), 302);
     const kind = CASE_KINDS[found.kind];
-    const events = kind.publicTimeline ? await cases.timeline(found.id, { publicOnly: true }) : [];
-    const timeline = events.map((event) => ({
-      ...event,
-      statusLabel:
-        event.type === 'status_changed'
-          ? statusDefinition(found.kind, String(event.data.to))?.label
-          : undefined,
-    }));
+    const timeline = kind.publicTimeline ? await publicTimeline(cases, found) : [];
     return reply.render('cases/views/progress.njk', {
       pageTitle: `${found.ref}: ${found.statusLabel}`,
       found,

@@ -125,3 +125,8 @@ export function statusDefinition(kind: CaseKindName, status: string): StatusDefi
   const statuses: Record<string, StatusDefinition> = CASE_KINDS[kind].statuses;
   return Object.hasOwn(statuses, status) ? statuses[status] : undefined;
 }
+
+/** Where a case's public page is: reports have their own page with map and photos. */
+export function casePath(found: { kind: CaseKindName; ref: string }): string {
+  return found.kind === 'report' ? `/reports/${found.ref}` : `/track/${found.ref}`;
+}

@@ -1,6 +1,6 @@
 import type { Config } from '../../platform/config.js';
 import type { Mailer } from '../../platform/outbox/mailer.js';
-import { CASE_KINDS, initialStatus, statusDefinition } from './kinds.js';
+import { CASE_KINDS, casePath, initialStatus, statusDefinition } from './kinds.js';
 import { receivedText, type CaseService, type NotifyPayload } from './service.js';
 
 /**
@@ -35,7 +35,7 @@ export function notifySubscribers(deps: { cases: CaseService; mailer: Mailer; co
       // The standard 'We received your report.' would only repeat the line above.
       ...(event.body && event.body !== receivedText(found.kind) ? ['', event.body] : []),
       '',
-      `Your reference is ${found.ref}. See its progress at ${deps.config.publicUrl}/track/${found.ref}`,
+      `Your reference is ${found.ref}. See its progress at ${deps.config.publicUrl}${casePath(found)}`,
       '',
       deps.config.council.name,
     ];

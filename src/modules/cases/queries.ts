@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AttachmentTable, CaseEventTable, CaseTable } from '../../platform/db/tables/cases.js';
 import type { DB } from '../../platform/db/types.js';
+import type { CircleCover } from '../../platform/geo/geo.js';
 
 export type CaseRow = Selectable<CaseTable>;
 export type CaseEventRow = Selectable<CaseEventTable>;
@@ -85,21 +86,65 @@ export function listForAccount(
     .execute();
 }
 
-/** Candidates in the given geohash cells; the caller filters by exact distance. */
-export function inCells(
+export interface LocatedFilter {
+  cover: CircleCover;
+  kind?: string | undefined;
+  serviceCodes?: string[] | undefined;
+  statuses?: string[] | undefined;
+}
+
+/**
+ * Every matching case located in the cover's ranges and boxes: the id and place only, read
+ * from the cases_near indexes alone, for the caller to filter by exact distance.
+ */
+export function locatedIn(
   db: Kysely<DB>,
-  cells: string[],
-  kind: string | undefined,
-  limit: number,
-): Promise<CaseRow[]> {
-  return db
-    .selectFrom('cases')
-    .selectAll()
-    .where((eb) => eb.or(cells.map((cell) => eb('geohash', 'like', `${cell}%`))))
-    .$if(kind !== undefined, (q) => q.where('kind', '=', kind ?? ''))
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+  filter: LocatedFilter,
+): Promise<{ id: number; lat: number; lng: number }[]> {
+  return locatedQuery(db, filter).execute();
+}
+
+/** The query behind `locatedIn`, for the benchmark to read its plan. */
+export function locatedQuery(
+  db: Kysely<DB>,
+  { cover, kind, serviceCodes, statuses }: LocatedFilter,
+) {
+  return (
+    db
+      .selectFrom('cases')
+      .select(['id', 'lat', 'lng'])
+      .where((eb) =>
+        eb.and([
+          eb.or(
+            cover.ranges.map(({ from, to }) =>
+              to === undefined
+                ? eb('geohash', '>=', from)
+                : eb.and([eb('geohash', '>=', from), eb('geohash', '<', to)]),
+            ),
+          ),
+          eb.or(
+            cover.boxes.map((box) =>
+              eb.and([
+                eb('lat', '>=', box.south),
+                eb('lat', '<=', box.north),
+                eb('lng', '>=', box.west),
+                eb('lng', '<=', box.east),
+              ]),
+            ),
+          ),
+        ]),
+      )
+      .$if(kind !== undefined, (q) => q.where('kind', '=', kind ?? ''))
+      .$if(serviceCodes !== undefined, (q) => q.where('service_code', 'in', serviceCodes ?? []))
+      .$if(statuses !== undefined, (q) => q.where('status', 'in', statuses ?? []))
+      // Inside a box, so never null.
+      .$narrowType<{ lat: number; lng: number }>()
+  );
+}
+
+export function findByIds(db: Kysely<DB>, ids: number[]): Promise<CaseRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('cases').selectAll().where('id', 'in', ids).execute();
 }
 
 export function addSubscription(

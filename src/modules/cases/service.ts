@@ -4,14 +4,22 @@ import type { Channel } from '../../platform/config.js';
 import { CHANNELS } from '../../platform/config.js';
 import type { DB } from '../../platform/db/types.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
-import { coveringCells, distanceMetres, geohashOf, type Point } from '../../platform/geo/geo.js';
+import {
+  coveringRanges,
+  distanceMetres,
+  FURTHEST_METRES,
+  geohashOf,
+  type Point,
+} from '../../platform/geo/geo.js';
 import { enqueue } from '../../platform/outbox/outbox.js';
 import {
   CASE_KINDS,
   type CaseKindName,
   initialStatus,
   isCaseKind,
+  KIND_NAMES,
   statusDefinition,
+  type StatusDefinition,
   type Open311State,
 } from './kinds.js';
 import * as q from './queries.js';
@@ -311,27 +319,58 @@ export class CaseService {
     );
   }
 
-  /** Cases within `radiusMetres` of a point, nearest first, e.g. to offer "is it one of these?". */
+  /**
+   * Cases within `radiusMetres` of a point, nearest first (ties oldest first), e.g. to offer
+   * "is it one of these?" or to list reports near a place a page at a time. `state` keeps
+   * the statuses Open311 calls open or closed; an empty `serviceCodes` matches nothing.
+   * Distances are whole metres; the radius test uses the exact one.
+   */
   async near(
     point: Point,
     radiusMetres: number,
-    options: { kind?: CaseKindName; limit?: number } = {},
-  ) {
-    const candidates = await q.inCells(
-      this.db,
-      coveringCells(point, radiusMetres),
-      options.kind,
-      500,
-    );
-    return candidates
-      .map((row) => ({
-        row,
-        distance: distanceMetres(point, { lat: row.lat ?? 0, lng: row.lng ?? 0 }),
-      }))
-      .filter(({ distance }) => distance <= radiusMetres)
-      .sort((a, b) => a.distance - b.distance)
-      .slice(0, options.limit ?? 20)
-      .map(({ row, distance }) => ({ case: toCase(row), distanceMetres: Math.round(distance) }));
+    options: {
+      kind?: CaseKindName;
+      serviceCodes?: string[];
+      state?: Open311State;
+      limit?: number;
+      offset?: number;
+    } = {},
+  ): Promise<{ case: Case; distanceMetres: number }[]> {
+    const { kind, serviceCodes, state, limit = 20, offset = 0 } = options;
+    if (!(radiusMetres >= 0) || limit <= 0 || serviceCodes?.length === 0) return [];
+    const statuses = state && statusesIn(state, kind ? [kind] : KIND_NAMES);
+    const wanted = offset + limit;
+    // Look in a small circle first and widen it until it holds the page: a busy town answers
+    // from the first one, open country after a few. Each pass is exact within its own reach,
+    // so whatever it finds beyond the page is further away than everything on it.
+    const radius = Math.min(radiusMetres, FURTHEST_METRES);
+    let reach = Math.min(radius, FIRST_REACH_METRES);
+    for (;;) {
+      const located = await q.locatedIn(this.db, {
+        cover: coveringRanges(point, reach),
+        kind,
+        serviceCodes,
+        statuses,
+      });
+      const within = located
+        .map((found) => ({ id: found.id, distance: distanceMetres(point, found) }))
+        .filter(({ distance }) => distance <= reach);
+      if (within.length >= wanted || reach >= radius) {
+        const page = within
+          .sort((a, b) => a.distance - b.distance || a.id - b.id)
+          .slice(offset, wanted);
+        const rows = await q.findByIds(
+          this.db,
+          page.map(({ id }) => id),
+        );
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        return page.flatMap(({ id, distance }) => {
+          const row = byId.get(id);
+          return row ? [{ case: toCase(row), distanceMetres: Math.round(distance) }] : [];
+        });
+      }
+      reach = Math.min(radius, reach * 2);
+    }
   }
 
   /** Follow a case for updates (reporters are subscribed when they open it). */
@@ -360,6 +399,19 @@ export class CaseService {
   subscribers(caseId: number) {
     return q.listSubscribers(this.db, caseId);
   }
+}
+
+/** Where `near` looks first, in metres: the duplicate check's radius, and a town street's worth of reports. */
+const FIRST_REACH_METRES = 250;
+
+/** The statuses of these kinds that Open311 calls `state`. */
+function statusesIn(state: Open311State, kinds: readonly CaseKindName[]): string[] {
+  const statuses = kinds.flatMap((kind) =>
+    Object.entries(CASE_KINDS[kind].statuses as Record<string, StatusDefinition>)
+      .filter(([, status]) => status.open311 === state)
+      .map(([name]) => name),
+  );
+  return [...new Set(statuses)];
 }
 
 /** The first line of every timeline, unless the opening module says something more specific. */

@@ -240,6 +240,16 @@ const serviceSchema = z
       })
       .strict(),
     form: formSchema.optional(),
+    /** Report It categories only: how duplicates are found and which local team gets them. */
+    report: z
+      .object({
+        /** Metres to look for the same problem already reported (default: council.yaml's nearbyRadius). */
+        radius: wholeNumber.min(10).max(5000).optional(),
+        /** A team for each of council.yaml's reporting areas; elsewhere the service's team. */
+        teams: z.record(z.string(), words).default({}),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ServiceDefinition = z.output<typeof serviceSchema>;
@@ -361,6 +371,8 @@ function crossCheck(service: ServiceDefinition): string | undefined {
   if (!service.caseKind)
     return `caseKind is required for a ${service.kind} service, so its cases get the right statuses`;
   if (service.kind === 'form' && !service.form) return 'form is required for a form service';
+  if (service.report && service.kind !== 'report')
+    return `report is only for report services, not ${service.kind} ones`;
   if (service.form && service.kind !== 'form' && service.kind !== 'report')
     return `form is only for form and report services, not ${service.kind} ones`;
   return service.form ? checkForm(service.form) : undefined;

@@ -71,16 +71,21 @@ await test('finding a service', async (t) => {
   await t.test(
     'a service whose journey is not online yet says how to do it instead of a dead end',
     async () => {
-      // Report It is the next issue; until it ships, reports are made by phone.
-      const res = await app.inject('/services/report-a-pothole');
+      // Library renewals are a later issue; until then they are done by phone.
+      const res = await app.inject('/services/renew-library-books');
       const page = screen(res.body);
       assert.match(res.body, /You cannot do this online yet/);
       assert.equal(page.queryByRole('button', { name: 'Start now' }), null);
-      const api = (await app.inject('/api/v1/services/report-a-pothole')).json<ServiceJson>();
+      const api = (await app.inject('/api/v1/services/renew-library-books')).json<ServiceJson>();
       assert.equal(api.online, false);
       assert.equal(api.start_url, null);
     },
   );
+  await t.test('a report category starts Report It with the category chosen', async () => {
+    const page = screen((await app.inject('/services/report-a-pothole')).body);
+    const start = page.getByRole('button', { name: 'Start now' });
+    assert.equal(start.getAttribute('href'), '/report?category=report-a-pothole');
+  });
   await t.test('an external service says you will leave the site and links there', async () => {
     const page = screen((await app.inject('/services/pay-council-tax')).body);
     const link = page.getByRole('button', { name: /Continue to Pay your council tax/ });

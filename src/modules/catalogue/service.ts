@@ -11,7 +11,7 @@ import { ServiceSearch, type ServiceMatch } from './search.js';
  * engine, Report It, library, school admissions, event booking) adds its kind when it ships;
  * until then the start page says how to do it by phone instead of offering a dead end.
  */
-const ONLINE_KINDS = new Set<ServiceKind>(['external', 'form']);
+const ONLINE_KINDS = new Set<ServiceKind>(['external', 'form', 'report']);
 
 export function isOnline(service: ServiceDefinition): boolean {
   return ONLINE_KINDS.has(service.kind);
@@ -20,9 +20,9 @@ export function isOnline(service: ServiceDefinition): boolean {
 /** Where a service's journey begins: on this site, or elsewhere for external services. */
 export function startUrl(service: ServiceDefinition): string | null {
   if (!isOnline(service)) return null;
-  return service.kind === 'external' && service.url
-    ? service.url
-    : `/services/${service.code}/start`;
+  if (service.kind === 'external' && service.url) return service.url;
+  if (service.kind === 'report') return `/report?category=${service.code}`;
+  return `/services/${service.code}/start`;
 }
 
 /** The service catalogue: every service the council offers, and finding the right one. */

@@ -1,9 +1,10 @@
-import fastifyMultipart, { type MultipartFile, type MultipartValue } from '@fastify/multipart';
+import fastifyMultipart from '@fastify/multipart';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { NotFoundError } from '../../platform/errors.js';
+import { readBody, type Body, type Upload } from '../../platform/http/multipart.js';
 import { CASE_KINDS } from '../cases/kinds.js';
 import type { Field, Page, ServiceDefinition } from '../catalogue/definition.js';
 import {
@@ -37,11 +38,6 @@ type FormService = ServiceDefinition & { form: NonNullable<ServiceDefinition['fo
 interface Params {
   code: string;
   pageId: string;
-}
-type Body = Record<string, unknown>;
-interface Upload {
-  filename: string;
-  bytes: Buffer;
 }
 
 /** The largest file any service accepts (the catalogue caps maxMb at 20). */
@@ -167,7 +163,7 @@ export async function formsModule(
         }
         const reading =
           field.type === 'file'
-            ? await readFile(field, uploads[field.name], progress.answers[field.name])
+            ? await readFile(field, uploads[field.name]?.[0], progress.answers[field.name])
             : readField(field, fields);
         raws[field.name] = reading.raw;
         if (reading.error) errors[field.name] = reading.error;
@@ -343,7 +339,7 @@ export async function formsModule(
     upload: Upload | undefined,
     earlier: Answer | undefined,
   ): Promise<{ raw: RawAnswer; value?: Answer; error?: string }> {
-    if (!upload || (upload.bytes.length === 0 && !upload.filename)) {
+    if (!upload) {
       if (earlier) return { raw: '', value: earlier };
       return field.optional ? { raw: '' } : { raw: '', error: requiredError(field) };
     }
@@ -359,32 +355,6 @@ export async function formsModule(
     };
     return { raw: '', value };
   }
-}
-
-/** A url-encoded or multipart body as plain fields and uploaded files. */
-async function readBody(
-  request: FastifyRequest,
-): Promise<{ fields: Body; uploads: Record<string, Upload> }> {
-  const body = (request.body ?? {}) as Body;
-  if (!request.isMultipart()) return { fields: body, uploads: {} };
-  const fields: Body = {};
-  const uploads: Record<string, Upload> = {};
-  for (const [name, entry] of Object.entries(body)) {
-    const parts = (Array.isArray(entry) ? entry : [entry]) as (MultipartFile | MultipartValue)[];
-    for (const part of parts) {
-      if (part.type === 'file') {
-        uploads[name] = { filename: part.filename, bytes: await part.toBuffer() };
-      } else {
-        const existing = fields[name] as string | string[] | undefined;
-        const value = String(part.value);
-        fields[name] =
-          existing === undefined
-            ? value
-            : [...(Array.isArray(existing) ? existing : [existing]), value];
-      }
-    }
-  }
-  return { fields, uploads };
 }
 
 /** Puts the page's title in the one field's label or legend, as its <h1>. */

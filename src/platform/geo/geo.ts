@@ -17,30 +17,129 @@ export function geohashOf({ lat, lng }: Point): string {
   return ngeohash.encode(lat, lng, GEOHASH_PRECISION);
 }
 
+/** The mean Earth radius `distanceMetres` uses; bounding boxes must use the same sphere. */
+const EARTH_RADIUS_METRES = 6_371_000;
+
+/** No two points on that sphere are further apart than this: half its circumference. */
+export const FURTHEST_METRES = Math.PI * EARTH_RADIUS_METRES;
+
 /** Great-circle distance in metres (haversine). */
 export function distanceMetres(a: Point, b: Point): number {
-  const R = 6_371_000;
   const rad = Math.PI / 180;
   const dLat = (b.lat - a.lat) * rad;
   const dLng = (b.lng - a.lng) * rad;
   const h =
     Math.sin(dLat / 2) ** 2 +
     Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * R * Math.asin(Math.sqrt(h));
+  return 2 * EARTH_RADIUS_METRES * Math.asin(Math.sqrt(h));
+}
+
+export interface BoundingBox {
+  south: number;
+  west: number;
+  north: number;
+  east: number;
+}
+
+/** Stored geohashes from `from` (inclusive) up to `to` (exclusive; none means to the end). */
+export interface GeohashRange {
+  from: string;
+  to?: string;
+}
+
+/** Where a circle's points can be: boxes that hold all of it, and the geohash ranges that cover the boxes. */
+export interface CircleCover {
+  boxes: BoundingBox[];
+  ranges: GeohashRange[];
 }
 
 /**
- * The geohash cells (at a precision coarser than the radius) that together cover a circle,
- * so a "near here" query is a few indexed prefix scans followed by an exact distance filter.
+ * Enough cells to fit a circle closely, few enough that each range stays one cheap index
+ * seek. 250 m takes precision-7 cells (153 m × 96 m here), 2 km precision 6, 5 km precision 5.
  */
-export function coveringCells(centre: Point, radiusMetres: number): string[] {
-  // Cell heights by precision (metres); pick the finest precision whose cell is taller than the radius.
-  const heights = [5_000_000, 625_000, 156_000, 19_500, 4_890, 610, 153, 19];
-  let precision = 1;
-  for (let p = 1; p <= heights.length; p++)
-    if ((heights[p - 1] ?? 0) >= radiusMetres) precision = p;
-  const centreCell = ngeohash.encode(centre.lat, centre.lng, precision);
-  return [centreCell, ...ngeohash.neighbors(centreCell)];
+const MAX_COVERING_CELLS = 64;
+
+const BASE32 = '0123456789bcdefghjkmnpqrstuvwxyz';
+
+/**
+ * The geohash ranges that hold every point within `radiusMetres` of `centre`, so "near here"
+ * is a few index range scans and then an exact distance filter. The precision follows the
+ * radius, so a 5 km search costs about as many ranges as a 250 m one.
+ */
+export function coveringRanges(centre: Point, radiusMetres: number): CircleCover {
+  const boxes = boundingBoxes(centre, radiusMetres);
+  let precision = GEOHASH_PRECISION;
+  while (
+    precision > 1 &&
+    boxes.reduce((n, box) => n + cellsIn(box, precision), 0) > MAX_COVERING_CELLS
+  )
+    precision--;
+  const cells = [
+    ...new Set(
+      boxes.flatMap((box) => ngeohash.bboxes(box.south, box.west, box.north, box.east, precision)),
+    ),
+  ].sort();
+  const ranges: GeohashRange[] = [];
+  for (const cell of cells) {
+    const last = ranges.at(-1);
+    // Cells next to each other in geohash order make one range: one index seek, not two.
+    if (last?.to === cell) last.to = nextCell(cell);
+    else ranges.push({ from: cell, to: nextCell(cell) });
+  }
+  return { boxes, ranges };
+}
+
+/** The cell after `cell` in geohash order, at the same precision; none after "zz…z". */
+function nextCell(cell: string): string | undefined {
+  for (let i = cell.length - 1; i >= 0; i--) {
+    const digit = BASE32.indexOf(cell.charAt(i)) + 1;
+    if (digit < BASE32.length)
+      return cell.slice(0, i) + BASE32.charAt(digit) + '0'.repeat(cell.length - 1 - i);
+  }
+  return undefined;
+}
+
+/** An upper bound on how many cells of a precision a box touches. */
+function cellsIn(box: BoundingBox, precision: number): number {
+  const bits = 5 * precision;
+  const cellLng = 360 / 2 ** Math.ceil(bits / 2);
+  const cellLat = 180 / 2 ** Math.floor(bits / 2);
+  return (
+    (Math.floor((box.east - box.west) / cellLng) + 2) *
+    (Math.floor((box.north - box.south) / cellLat) + 2)
+  );
+}
+
+/**
+ * Latitude/longitude boxes holding every point within the radius (J. P. Matuschek's bounds
+ * for a sphere): two where the circle crosses the 180° meridian, the full width of the
+ * globe where it reaches a pole.
+ */
+export function boundingBoxes(centre: Point, radiusMetres: number): BoundingBox[] {
+  const deg = 180 / Math.PI;
+  const angle = radiusMetres / EARTH_RADIUS_METRES;
+  // A hair wider than the sphere says, so rounding never drops a point on the circle itself.
+  const slack = 1e-9;
+  const south = centre.lat - angle * deg - slack;
+  const north = centre.lat + angle * deg + slack;
+  if (south <= -90 || north >= 90)
+    return [{ south: Math.max(south, -90), west: -180, north: Math.min(north, 90), east: 180 }];
+  const halfWidth =
+    Math.asin(Math.min(1, Math.sin(angle) / Math.cos(centre.lat / deg))) * deg + slack;
+  const west = centre.lng - halfWidth;
+  const east = centre.lng + halfWidth;
+  if (east - west >= 360) return [{ south, west: -180, north, east: 180 }];
+  if (west < -180)
+    return [
+      { south, west: -180, north, east },
+      { south, west: west + 360, north, east: 180 },
+    ];
+  if (east > 180)
+    return [
+      { south, west, north, east: 180 },
+      { south, west: -180, north, east: east - 360 },
+    ];
+  return [{ south, west, north, east }];
 }
 
 /** Ray casting on one ring; boundaries are small enough that lng/lat can be treated as planar. */

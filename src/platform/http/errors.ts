@@ -99,7 +99,9 @@ export function problemFor(error: FastifyError | Error): Problem {
       status: 400,
       title: error.title,
       detail: error.message,
-      errors: [{ field: error.field, message: error.message }],
+      errors: error.fieldErrors.length
+        ? error.fieldErrors
+        : [{ field: error.field, message: error.message }],
     };
   if (error instanceof DomainError)
     return { status: error.status, title: error.title, detail: error.message };

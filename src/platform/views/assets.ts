@@ -16,8 +16,13 @@ export interface AssetManifest {
   dir: string;
   /**
    * Maps a logical name to its public URL, e.g. '/assets/app.3f9c2a1b.css'.
-   * Names: 'app.css', 'app.js', 'favicon.svg', and the logo as 'logo' (whatever
-   * its format) and as 'logo.svg' or 'logo.png'. Throws for unknown names.
+   * Names: 'app.css', 'app.js' (every page), 'report.css', 'report.js' (the
+   * Report It pages), 'favicon.svg', and the logo as 'logo' (whatever its format)
+   * and as 'logo.svg' or 'logo.png'. Throws for unknown names.
+   *
+   * report.js loads the parts only some pages need (the map, the photo location
+   * reader) from chunk files beside it, by relative URL; they are in the build
+   * under their own content-hashed names but are never asked for by name.
    */
   url(logical: string): string;
 }
@@ -145,7 +150,7 @@ async function buildKey(brandColour: string, logo: Logo): Promise<string> {
   for (const file of await filesUnder(webDir)) {
     add(path.relative(webDir, file), await readFile(file));
   }
-  add('govuk-frontend', govukFrontendVersion());
+  for (const pkg of BUNDLED_PACKAGES) add(pkg, packageVersion(pkg));
   add('compilers', `${sass.info} ${esbuildVersion}`);
   // This file is the build recipe: editing it must invalidate old builds too.
   add('assets.ts', await readFile(fileURLToPath(import.meta.url)));
@@ -160,8 +165,11 @@ async function filesUnder(dir: string): Promise<string[]> {
     .sort();
 }
 
-function govukFrontendVersion(): string {
-  const pkg = require('govuk-frontend/package.json') as { version: string };
+/** Packages compiled into the assets: a new version of any of them means a new build. */
+const BUNDLED_PACKAGES = ['govuk-frontend', 'leaflet', 'exifr'];
+
+function packageVersion(name: string): string {
+  const pkg = require(`${name}/package.json`) as { version: string };
   return pkg.version;
 }
 
@@ -169,13 +177,22 @@ function govukFrontendVersion(): string {
 interface Output {
   logical: string;
   content: Buffer;
+  /** Set for files that are already named after their content and must keep that name. */
+  fileName?: string;
 }
 
 async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
-  const [css, js] = await Promise.all([compileStyles(brandColour), bundleScript()]);
+  const [css, js, reportCss, reportJs] = await Promise.all([
+    compileStyles(brandColour, 'app'),
+    bundleScript('app'),
+    compileStyles(brandColour, 'report'),
+    bundleScript('report'),
+  ]);
   return [
     { logical: 'app.css', content: css },
-    { logical: 'app.js', content: js },
+    ...js,
+    { logical: 'report.css', content: reportCss },
+    ...reportJs,
     { logical: `logo${logo.ext}`, content: logo.content },
     {
       logical: 'favicon.svg',
@@ -184,10 +201,11 @@ async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
   ];
 }
 
-async function compileStyles(brandColour: string): Promise<Buffer> {
-  // Configuring the `settings` module before app.scss loads it is how the brand
+/** Compiles src/web/styles/<stylesheet>.scss. */
+async function compileStyles(brandColour: string, stylesheet: string): Promise<Buffer> {
+  // Configuring the `settings` module before the stylesheet loads it is how the brand
   // colour reaches govuk-frontend's `$govuk-functional-colours` (see _govuk.scss).
-  const entry = `@use "settings" with ($brand-colour: ${brandColour});\n@use "app";\n`;
+  const entry = `@use "settings" with ($brand-colour: ${brandColour});\n@use "${stylesheet}";\n`;
   try {
     const result = await sass.compileStringAsync(entry, {
       // A file: URL beside app.scss lets the entry load it and its partials.
@@ -200,16 +218,28 @@ async function compileStyles(brandColour: string): Promise<Buffer> {
     });
     return Buffer.from(result.css);
   } catch (error) {
-    throw new Error(`Compiling ${path.join(stylesDir, 'app.scss')} failed`, { cause: error });
+    throw new Error(`Compiling ${path.join(stylesDir, `${stylesheet}.scss`)} failed`, {
+      cause: error,
+    });
   }
 }
 
-async function bundleScript(): Promise<Buffer> {
+/**
+ * Bundles src/web/<entry>.ts as '<entry>.js'. Code it loads with `import()` goes into
+ * chunk files (named after their content by esbuild) that the bundle imports by relative
+ * URL, so a page downloads only the parts it uses.
+ */
+async function bundleScript(entry: string): Promise<Output[]> {
+  const entryPoint = path.join(webDir, `${entry}.ts`);
   const result = await esbuild({
-    entryPoints: [path.join(webDir, 'app.ts')],
+    entryPoints: [entryPoint],
     absWorkingDir: projectRoot,
     bundle: true,
+    splitting: true,
+    outdir: webDir,
+    chunkNames: '[name]-[hash]',
     write: false,
+    metafile: true,
     platform: 'browser',
     format: 'esm',
     target: 'es2020',
@@ -217,17 +247,27 @@ async function bundleScript(): Promise<Buffer> {
     sourcemap: false,
     logLevel: 'silent',
   });
-  const [output] = result.outputFiles;
-  if (!output) throw new Error('esbuild produced no output for src/web/app.ts');
-  return Buffer.from(output.contents);
+  const entryOutput = path.join(webDir, `${entry}.js`);
+  const outputs: Output[] = [];
+  for (const file of result.outputFiles) {
+    const content = Buffer.from(file.contents);
+    if (file.path === entryOutput) outputs.unshift({ logical: `${entry}.js`, content });
+    else {
+      const fileName = path.relative(webDir, file.path);
+      outputs.push({ logical: fileName, content, fileName });
+    }
+  }
+  if (outputs[0]?.logical !== `${entry}.js`)
+    throw new Error(`esbuild produced no output for ${path.relative(projectRoot, entryPoint)}`);
+  return outputs;
 }
 
 async function writeBuild(dir: string, outputs: Output[]): Promise<void> {
   const publicDir = path.join(dir, PUBLIC_DIR);
   await mkdir(publicDir, { recursive: true });
   const files: Record<string, string> = {};
-  for (const { logical, content } of outputs) {
-    const fileName = hashedName(logical, content);
+  for (const { logical, content, fileName: fixedName } of outputs) {
+    const fileName = fixedName ?? hashedName(logical, content);
     await writeFile(path.join(publicDir, fileName), content);
     files[logical] = fileName;
     // Layouts ask for 'logo' without knowing whether the council's is SVG or PNG.

@@ -1,0 +1,256 @@
+import type { Council } from '../../platform/config.js';
+import type { Point } from '../../platform/geo/geo.js';
+import { NotFoundError } from '../../platform/errors.js';
+import type { Actor, Case, CaseService } from '../cases/service.js';
+import { addWorkingDays } from '../cases/sla.js';
+import type { Field, Page, ServiceDefinition } from '../catalogue/definition.js';
+import type { CatalogueService } from '../catalogue/service.js';
+import { answeredQuestions } from '../forms/service.js';
+import type { Channel } from '../../platform/config.js';
+import type { DraftLocation, ReportContact } from './draft.js';
+import type { StoredPhoto } from './photos.js';
+import type { Answers } from '../forms/journey.js';
+
+/** A Report It category: a `kind: report` service of the catalogue. */
+export type Category = ServiceDefinition;
+
+/** How many reports of the same problem nearby a resident is shown before sending. */
+export const NEARBY_SHOWN = 5;
+
+/** What a report is made of, however it arrives (the web journey, the app, the API). */
+export interface NewReport {
+  /** Idempotency: sending the same id twice opens one case. */
+  id: string;
+  category: Category;
+  location: DraftLocation;
+  area: string | null;
+  answers: Answers;
+  description: string | null;
+  photos: StoredPhoto[];
+  contact: ReportContact | null;
+  accountId: number | null;
+  channel: Channel;
+  actor: Actor;
+}
+
+/** What the report page shows about a photo; the storage keys stay private. */
+export interface ReportPhoto {
+  id: string;
+  width: number;
+  height: number;
+}
+
+/** The public side of a report: never the reporter's contact details. */
+export interface PublicReport {
+  ref: string;
+  category: string;
+  categoryName: string;
+  status: string;
+  statusLabel: string;
+  open: boolean;
+  location: Point & { label: string };
+  description: string | null;
+  details: { question: string; answer: string[] }[];
+  photos: ReportPhoto[];
+  reportedBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Set by staff when they know when it will be fixed. */
+  expectedFixDate: string | null;
+}
+
+/** "Report a pothole" → "Pothole": what a report of this category is called. */
+export function categoryName(category: Category): string {
+  const rest = category.name.replace(/^Report (an? )?/i, '');
+  return rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
+/**
+ * Every question of a category on one page, so a report stays a few quick steps. A field
+ * on a page with a condition takes that condition, so "which property?" still only
+ * applies when the drain floods a property.
+ */
+export function questionsPage(category: Category): Page {
+  const fields: Field[] = (category.form?.pages ?? []).flatMap((page) =>
+    page.fields.map((field) => (page.when && !field.when ? { ...field, when: page.when } : field)),
+  );
+  return {
+    id: 'details',
+    title: `Tell us about the ${categoryName(category).toLowerCase()}`,
+    fields,
+  };
+}
+
+/**
+ * Report It's domain: categories, routing, duplicates and opening the case. HTTP lives in
+ * index.ts and api.ts; this is shared by the web journey, the API and (later) the app.
+ */
+export class ReportService {
+  constructor(
+    private readonly cases: CaseService,
+    private readonly catalogue: CatalogueService,
+    private readonly council: Council,
+  ) {}
+
+  categories(): Category[] {
+    return this.catalogue.services.filter((s) => s.kind === 'report');
+  }
+
+  category(code: string | undefined): Category | undefined {
+    const found = code ? this.catalogue.byCode(code) : undefined;
+    return found?.kind === 'report' ? found : undefined;
+  }
+
+  radiusFor(category: Category): number {
+    return category.report?.radius ?? this.council.reporting.nearbyRadius;
+  }
+
+  /** Open reports of the same problem near a point, nearest first: "is it one of these?". */
+  async nearbyOpen(category: Category, point: Point) {
+    return this.cases.near(point, this.radiusFor(category), {
+      kind: 'report',
+      serviceCodes: [category.code],
+      state: 'open',
+      limit: NEARBY_SHOWN,
+    });
+  }
+
+  /** The team that fixes this category here: a local team for the area, or the service's own. */
+  teamFor(category: Category, area: string | null): string {
+    return (area && category.report?.teams[area]) || category.team;
+  }
+
+  async submit(report: NewReport, now = new Date()): Promise<Case> {
+    const { category } = report;
+    const idempotencyKey = `report:${report.id}`;
+    const sent = await this.cases.getByIdempotencyKey(idempotencyKey);
+    if (sent) return sent;
+    try {
+      return await this.open(report, idempotencyKey, now);
+    } catch (err) {
+      // A second Send raced the first and lost on the unique key: the first one's case is the answer.
+      const winner = await this.cases.getByIdempotencyKey(idempotencyKey);
+      if (winner) return winner;
+      throw err;
+    }
+  }
+
+  private open(report: NewReport, idempotencyKey: string, now: Date): Promise<Case> {
+    const { category, location } = report;
+    return this.cases.transaction(async (cases) => {
+      const opened = await cases.openCase({
+        serviceCode: category.code,
+        refPrefix: category.refPrefix,
+        kind: 'report',
+        channel: report.channel,
+        title: `${categoryName(category)}, ${location.label.replace(/^Near /, 'near ')}`,
+        data: {
+          serviceVersion: category.version,
+          answers: answeredQuestions(category, report.answers),
+          description: report.description,
+          location: { label: location.label, source: location.source, area: report.area },
+          photos: report.photos.map(({ id, width, height, renditions }) => ({
+            id,
+            width,
+            height,
+            renditions,
+          })),
+          showName: report.contact?.showName ?? false,
+        },
+        accountId: report.accountId,
+        contact: report.contact
+          ? { name: report.contact.name, email: report.contact.email, phone: report.contact.phone }
+          : {},
+        location: { lat: location.lat, lng: location.lng },
+        team: this.teamFor(category, report.area),
+        dueAt: category.sla.days > 0 ? addWorkingDays(now, category.sla.days) : null,
+        actor: report.actor,
+        idempotencyKey,
+      });
+      for (const [index, photo] of report.photos.entries()) {
+        await cases.attach(
+          opened.id,
+          {
+            storageKey: photo.renditions.full,
+            filename: `photo-${String(index + 1)}.jpg`,
+            contentType: 'image/jpeg',
+            bytes: photo.bytes,
+            public: true,
+          },
+          report.actor,
+        );
+      }
+      return opened;
+    });
+  }
+
+  /**
+   * Follow an existing report instead of reporting it again: the resident gets its updates,
+   * and staff see one more person reported it.
+   */
+  async follow(ref: string, who: { email: string | null; accountId: number | null }) {
+    const found = await this.cases.getByRef(ref);
+    if (found?.kind !== 'report') throw new NotFoundError(`There is no report ${ref}.`);
+    await this.cases.transaction(async (cases) => {
+      await cases.subscribe(found.id, who);
+      await cases.recordEvent(found.id, {
+        type: 'internal_note',
+        actor: { type: 'resident', id: who.accountId },
+        public: false,
+        body: 'Also reported by another resident, who is now following this report.',
+        data: { alsoReported: true },
+      });
+    });
+    return found;
+  }
+
+  /** A report as anyone may see it, or undefined if the reference is not a report. */
+  async publicReport(found: Case): Promise<PublicReport | undefined> {
+    if (found.kind !== 'report' || !found.location) return undefined;
+    const category = this.category(found.serviceCode);
+    const data = found.data as ReportData;
+    return {
+      ref: found.ref,
+      category: found.serviceCode,
+      categoryName: category ? categoryName(category) : found.title,
+      status: found.status,
+      statusLabel: found.statusLabel,
+      open: found.open311 === 'open',
+      location: { ...found.location, label: data.location?.label ?? found.title },
+      description: data.description ?? null,
+      details: (data.answers ?? []).map(({ question, answer }) => ({ question, answer })),
+      photos: (await this.visiblePhotos(found)).map(({ id, width, height }) => ({
+        id,
+        width,
+        height,
+      })),
+      reportedBy: data.showName && found.contact.name ? found.contact.name : null,
+      createdAt: found.createdAt,
+      updatedAt: found.updatedAt,
+      expectedFixDate: data.expectedFixDate ?? null,
+    };
+  }
+
+  /** The photos of a report that staff have not hidden. */
+  async visiblePhotos(found: Case): Promise<Omit<StoredPhoto, 'bytes'>[]> {
+    const shown = new Set(
+      (await this.cases.attachments(found.id))
+        .filter((a) => a.public === 1)
+        .map((a) => a.storage_key),
+    );
+    return ((found.data as ReportData).photos ?? []).filter((p) => shown.has(p.renditions.full));
+  }
+}
+
+export type Rendition = keyof StoredPhoto['renditions'];
+export const RENDITIONS: readonly Rendition[] = ['thumb', 'display', 'full'];
+
+/** What a report case keeps in `data`, beyond the form engine's answers. */
+interface ReportData {
+  answers?: { question: string; answer: string[] }[];
+  description?: string | null;
+  location?: { label?: string };
+  photos?: Omit<StoredPhoto, 'bytes'>[];
+  showName?: boolean;
+  expectedFixDate?: string;
+}

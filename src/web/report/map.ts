@@ -1,0 +1,106 @@
+// The map a resident can tap, click or (with the keyboard) move to say where a problem
+// is. It is an extra way to answer: the search box above it works for everyone.
+import {
+  circleMarker,
+  map as createMap,
+  tileLayer,
+  type CircleMarker,
+  type LatLngTuple,
+  type Map as LeafletMap,
+} from 'leaflet/dist/leaflet-src.esm.js';
+import { toCoordinates, type Coordinates } from './coordinates.js';
+
+export interface LocationMap {
+  /** Puts the marker at `point`; `closeUp` also centres the map on it, zoomed in to street level. */
+  show(point: Coordinates, closeUp: boolean): void;
+  /** Takes the marker away. */
+  clear(): void;
+}
+
+const STREET_ZOOM = 17;
+const HINT_ID = 'report-map-hint';
+
+/**
+ * Turns the empty `.report-map` element into a map, configured by its data attributes:
+ * `data-tiles` (URL template), `data-attribution`, `data-centre` ("lat,lng") and
+ * `data-zoom`. Calls `onChoose` with the point the resident clicks, taps, or (pressing
+ * Enter or Space on the focused map) has in the middle of the map.
+ */
+export function createLocationMap(
+  container: HTMLElement,
+  onChoose: (point: Coordinates) => void,
+): LocationMap {
+  const tiles = container.dataset.tiles;
+  if (!tiles) throw new Error('The map has no data-tiles URL');
+  const [centreLat, centreLng] = (container.dataset.centre ?? '').split(',');
+  const centre = toCoordinates(centreLat, centreLng) ?? { lat: 54, lng: -2 };
+  const zoom = Number(container.dataset.zoom) || 11;
+
+  const hint = document.createElement('p');
+  hint.className = 'govuk-hint report-map-hint';
+  hint.id = HINT_ID;
+  hint.textContent =
+    'Or select the place on the map. With a keyboard, move the map with the arrow keys, ' +
+    'zoom with + and -, and press Enter to choose the middle of the map.';
+  container.before(hint);
+  // The map takes space only once it works: without JavaScript the element is empty and hidden.
+  container.classList.add('report-map--active');
+  // An application, so screen readers pass the arrow keys to the map instead of reading with them.
+  container.setAttribute('role', 'application');
+  container.setAttribute('aria-label', 'Map: select where the problem is');
+  container.setAttribute('aria-describedby', HINT_ID);
+
+  let map: LeafletMap;
+  try {
+    map = createMap(container, {
+      center: tuple(centre),
+      zoom,
+      keyboard: true,
+      // The map sits in a long form: a mouse wheel should scroll the page, not zoom the map.
+      scrollWheelZoom: false,
+    });
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    tileLayer(tiles, { attribution: container.dataset.attribution ?? '', maxZoom: 19 }).addTo(map);
+  } catch (error) {
+    // Back to the page as it was: no empty box, no hint about a map that is not there.
+    hint.remove();
+    container.classList.remove('report-map--active');
+    for (const name of ['role', 'aria-label', 'aria-describedby']) container.removeAttribute(name);
+    throw error;
+  }
+
+  map.on('click', (event) => {
+    onChoose({ lat: event.latlng.lat, lng: event.latlng.lng });
+  });
+  container.addEventListener('keydown', (event) => {
+    // Only on the map itself: Enter on its zoom buttons or attribution links does their job.
+    if (event.target !== container || (event.key !== 'Enter' && event.key !== ' ')) return;
+    event.preventDefault();
+    const middle = map.getCenter();
+    onChoose({ lat: middle.lat, lng: middle.lng });
+  });
+
+  let marker: CircleMarker | undefined;
+  return {
+    show(point, closeUp) {
+      const at = tuple(point);
+      if (marker) marker.setLatLng(at);
+      // Not interactive, so a click on the marker chooses that spot on the map.
+      else
+        marker = circleMarker(at, {
+          radius: 10,
+          className: 'report-map__marker',
+          interactive: false,
+        }).addTo(map);
+      if (closeUp) map.setView(at, Math.max(map.getZoom(), STREET_ZOOM));
+    },
+    clear() {
+      marker?.remove();
+      marker = undefined;
+    },
+  };
+}
+
+function tuple(point: Coordinates): LatLngTuple {
+  return [point.lat, point.lng];
+}
