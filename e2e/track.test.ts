@@ -120,8 +120,9 @@ async function checkProgressJourney(
   // Typed as people type it: lower case, spaces for dashes; Enter submits.
   await field.fill(report.ref.toLowerCase().replace(/-/g, ' '));
   await field.press('Enter');
-  await page.waitForURL(`${server.baseUrl}/track/${report.ref}`);
-  assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), report.ref);
+  // A report's progress is on its own public page, with its map and photos.
+  await page.waitForURL(`${server.baseUrl}/reports/${report.ref}`);
+  assert.equal(await page.locator('.govuk-caption-l').innerText(), report.ref);
   assert.equal(
     await page
       .locator('.govuk-summary-list__row', { hasText: 'Status' })

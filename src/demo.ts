@@ -14,7 +14,7 @@ interface DemoCase {
 const reports: DemoCase[] = [
   {
     open: {
-      serviceCode: 'pothole',
+      serviceCode: 'report-a-pothole',
       refPrefix: 'PTH',
       kind: 'report',
       channel: 'web',
@@ -28,7 +28,7 @@ const reports: DemoCase[] = [
   },
   {
     open: {
-      serviceCode: 'pothole',
+      serviceCode: 'report-a-pothole',
       refPrefix: 'PTH',
       kind: 'report',
       channel: 'app',
@@ -42,7 +42,7 @@ const reports: DemoCase[] = [
   },
   {
     open: {
-      serviceCode: 'fly-tipping',
+      serviceCode: 'report-fly-tipping',
       refPrefix: 'FTP',
       kind: 'report',
       channel: 'web',
@@ -58,7 +58,7 @@ const reports: DemoCase[] = [
   },
   {
     open: {
-      serviceCode: 'fly-tipping',
+      serviceCode: 'report-fly-tipping',
       refPrefix: 'FTP',
       kind: 'report',
       channel: 'phone',
@@ -69,7 +69,7 @@ const reports: DemoCase[] = [
   },
   {
     open: {
-      serviceCode: 'street-light',
+      serviceCode: 'report-a-street-light-fault',
       refPrefix: 'STR',
       kind: 'report',
       channel: 'web',
@@ -85,7 +85,7 @@ const reports: DemoCase[] = [
   },
   {
     open: {
-      serviceCode: 'graffiti',
+      serviceCode: 'report-graffiti-on-council-property',
       refPrefix: 'GRF',
       kind: 'report',
       channel: 'face_to_face',
@@ -99,7 +99,7 @@ const reports: DemoCase[] = [
 const others: DemoCase[] = [
   {
     open: {
-      serviceCode: 'library-renewal',
+      serviceCode: 'renew-library-books',
       refPrefix: 'BKS',
       kind: 'transaction',
       channel: 'web',
@@ -109,7 +109,7 @@ const others: DemoCase[] = [
   },
   {
     open: {
-      serviceCode: 'school-admission',
+      serviceCode: 'apply-for-a-primary-school-place',
       refPrefix: 'SCH',
       kind: 'application',
       channel: 'web',
@@ -119,7 +119,7 @@ const others: DemoCase[] = [
   },
   {
     open: {
-      serviceCode: 'garden-waste',
+      serviceCode: 'subscribe-to-garden-waste-collection',
       refPrefix: 'GDN',
       kind: 'request',
       channel: 'phone',

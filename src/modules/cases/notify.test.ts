@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { dialects, testConfig, testDatabase } from '../../../test/helper.js';
+import { smtpServer } from '../../../test/smtp.js';
 import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/types.js';
@@ -26,129 +25,6 @@ const POTHOLE: OpenCaseInput = {
   location: { lat: 50.72, lng: -3.53 },
   actor: RESIDENT,
 };
-
-// ---------------------------------------------------------------------------------------------
-// A real SMTP server and just enough MIME to read what nodemailer sends (see mailer.test.ts).
-
-interface Received {
-  envelope: { from: string | null; to: string[] };
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-}
-
-function decodeQuotedBytes(input: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < input.length; i++) {
-    const hex = input.slice(i + 1, i + 3);
-    if (input[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else bytes.push(input.charCodeAt(i));
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-function decodeHeader(value: string): string {
-  return value.replace(
-    /=\?[^?]+\?([QqBb])\?([^?]*)\?=(?:\s+(?==\?))?/g,
-    (_match, encoding: string, text: string) =>
-      encoding.toUpperCase() === 'B'
-        ? Buffer.from(text, 'base64').toString('utf8')
-        : decodeQuotedBytes(text.replace(/_/g, ' ')),
-  );
-}
-
-function parseEmail(raw: string): Omit<Received, 'envelope'> {
-  const normalised = raw.replace(/\r\n/g, '\n');
-  const split = normalised.indexOf('\n\n');
-  const headers = new Map<string, string>();
-  for (const line of normalised
-    .slice(0, split)
-    .replace(/\n[ \t]+/g, ' ')
-    .split('\n')) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).toLowerCase(), decodeHeader(line.slice(colon + 1).trim()));
-  }
-  const body = normalised.slice(split + 2);
-  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
-  const text =
-    encoding === 'quoted-printable'
-      ? decodeQuotedBytes(body.replace(/=\n/g, ''))
-      : encoding === 'base64'
-        ? Buffer.from(body, 'base64').toString('utf8')
-        : body;
-  return {
-    from: headers.get('from') ?? '',
-    to: headers.get('to') ?? '',
-    subject: headers.get('subject') ?? '',
-    text: text.replace(/\r\n/g, '\n'),
-  };
-}
-
-/** An SMTP server on a local port, which can refuse recipients, be stopped, and start again on the same port. */
-async function smtpServer(t: TestContext) {
-  const state = { refuseRecipients: false };
-  const messages: Received[] = [];
-  const create = () =>
-    new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      disableReverseLookup: true,
-      logger: false,
-      onRcptTo(_address, _session, callback) {
-        if (state.refuseRecipients)
-          callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
-        else callback();
-      },
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          const { mailFrom, rcptTo } = session.envelope;
-          messages.push({
-            ...parseEmail(Buffer.concat(chunks).toString('utf8')),
-            envelope: {
-              from: mailFrom ? mailFrom.address : null,
-              to: rcptTo.map((r) => r.address),
-            },
-          });
-          callback();
-        });
-      },
-    });
-  const listen = async (server: SMTPServer, port: number) => {
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
-    });
-    return (server.server.address() as AddressInfo).port;
-  };
-  const close = (server: SMTPServer) =>
-    new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
-
-  let server: SMTPServer | undefined = create();
-  const port = await listen(server, 0);
-  t.after(() => server && close(server));
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    messages,
-    state,
-    async stop() {
-      if (server) await close(server);
-      server = undefined;
-    },
-    async start() {
-      server = create();
-      await listen(server, port);
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -268,7 +144,7 @@ for (const dialect of dialects()) {
         const opened = await cases.openCase(POTHOLE);
         const [subscription] = await cases.subscribers(opened.id);
         assert.ok(subscription, 'the reporter is subscribed');
-        const track = `${PUBLIC_URL}/track/${opened.ref}`;
+        const track = `${PUBLIC_URL}/reports/${opened.ref}`; // a report has its own public page
         const unsubscribe = `${PUBLIC_URL}/track/unsubscribe/${subscription.token}`;
 
         assert.equal(await worker.runOnce(clock.now()), 1);

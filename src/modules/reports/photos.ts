@@ -179,7 +179,7 @@ async function store(renditions: Rendition[], storage: FileStorage): Promise<Sto
   };
   const full = renditions.find((rendition) => rendition.name === 'full');
   if (!full) throw new Error('render() made no full rendition');
-  const photo = {
+  const photo: StoredPhoto = {
     id,
     width: full.width,
     height: full.height,

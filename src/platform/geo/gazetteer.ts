@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { CsvError, parse } from 'csv-parse';
 import MiniSearch, { type Query } from 'minisearch';
@@ -14,7 +14,11 @@ import { distanceMetres, type Point } from './geo.js';
  */
 
 export type PlaceType = 'street' | 'place' | 'postcode' | 'road';
-const PLACE_TYPES: readonly string[] = ['street', 'place', 'postcode', 'road'];
+const PLACE_TYPES: readonly PlaceType[] = ['street', 'place', 'postcode', 'road'];
+
+function isPlaceType(text: string): text is PlaceType {
+  return (PLACE_TYPES as readonly string[]).includes(text);
+}
 
 export interface Place {
   /** Stable for the same CSV row across restarts, and URL-safe: it is a form's radio value. */
@@ -39,8 +43,6 @@ export class GazetteerError extends Error {
   }
 }
 
-// ---- Postcodes -------------------------------------------------------------------------------
-
 const FULL_POSTCODE = /^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$/;
 const POSTCODE_DISTRICT = /^[A-Z]{1,2}\d[A-Z\d]?$/;
 /** What someone part-way through typing a postcode has typed: "WM1", "WM1 1", "WM11A". */
@@ -61,8 +63,6 @@ function postcodeOrDistrict(text: string): string | null {
   const district = compactPostcode(text);
   return fullPostcode(text) ?? (POSTCODE_DISTRICT.test(district) ? district : null);
 }
-
-// ---- Words -----------------------------------------------------------------------------------
 
 /**
  * Abbreviations residents and data sets both use, indexed and searched as the full word.
@@ -111,8 +111,6 @@ function comparable(text: string): string {
 function labelOf(name: string, type: PlaceType, locality: string | null): string {
   return type === 'postcode' || !locality || locality === name ? name : `${name}, ${locality}`;
 }
-
-// ---- The gazetteer ---------------------------------------------------------------------------
 
 /** Grid cells of 0.01° (about 1.1 km × 0.7 km here) for finding the nearest street quickly. */
 const CELL_DEGREES = 0.01;
@@ -360,8 +358,6 @@ export class Gazetteer {
   }
 }
 
-// ---- Reading the CSV -------------------------------------------------------------------------
-
 interface GazetteerFile {
   places: Place[];
   skipped: Record<string, number>;
@@ -370,6 +366,7 @@ interface GazetteerFile {
 
 /** A row to keep, or why it was left out. */
 type RowResult = { place: Place; alternativeName?: string; section?: boolean } | { skip: string };
+type RowReader = (fields: string[], where: string) => RowResult;
 
 const SKIP_BLANK = 'blank';
 const SKIP_DUPLICATE = 'duplicate of an earlier row';
@@ -381,11 +378,8 @@ async function readGazetteerFile(file: string): Promise<GazetteerFile> {
   const kept: Exclude<RowResult, { skip: string }>[] = [];
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
-  let readRow: ((fields: string[], where: string) => RowResult) | undefined;
+  let readRow: RowReader | undefined;
 
-  const source = await open(file).catch((error: unknown) => {
-    throw new GazetteerError(`${fileName}: cannot be read (${errorCode(error)})`);
-  });
   const parser = parse({
     bom: true,
     trim: true,
@@ -394,7 +388,8 @@ async function readGazetteerFile(file: string): Promise<GazetteerFile> {
     comment_no_infix: true,
     info: true,
   });
-  const stream = source.createReadStream();
+  const stream = createReadStream(file);
+  // pipe() does not pass on a read error (such as a missing file); the parser must fail with it.
   stream.on('error', (error) => parser.destroy(error));
   const records = stream.pipe(parser) as AsyncIterable<{
     record: string[];
@@ -423,9 +418,10 @@ async function readGazetteerFile(file: string): Promise<GazetteerFile> {
       throw new GazetteerError(
         `${fileName} line ${typeof error.lines === 'number' ? error.lines : '?'}: ${error.message}`,
       );
-    throw new GazetteerError(`${fileName}: cannot be read (${errorCode(error)})`);
+    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new GazetteerError(`${fileName}: cannot be read (${code})`);
   } finally {
-    await source.close();
+    stream.destroy();
   }
 
   // OS Open Names lists a road once whole and again for each settlement it passes through;
@@ -454,14 +450,7 @@ function sameRoadKey({ type, name, locality }: Place): string {
   return `${type}|${name}|${locality ?? ''}`;
 }
 
-function errorCode(error: unknown): string {
-  return error instanceof Error && 'code' in error ? String(error.code) : String(error);
-}
-
-function formatOf(
-  fields: string[],
-  where: string,
-): { readRow: (fields: string[], where: string) => RowResult; isHeader: boolean } {
+function formatOf(fields: string[], where: string): { readRow: RowReader; isHeader: boolean } {
   const titles = fields.map((field) => field.toLowerCase());
   if (titles.includes('name') && titles.includes('type'))
     return { readRow: simpleFormat(fields, where), isHeader: true };
@@ -473,6 +462,11 @@ function formatOf(
   );
 }
 
+/** 64 bits of SHA-256 in hex: URL-safe, and no collision in any gazetteer's size. */
+function hashId(content: string): string {
+  return createHash('sha256').update(content).digest('hex').slice(0, 16);
+}
+
 function readNumber(text: string, min: number, max: number, message: string, where: string) {
   const value = text === '' ? NaN : Number(text);
   if (!Number.isFinite(value) || value < min || value > max)
@@ -480,14 +474,12 @@ function readNumber(text: string, min: number, max: number, message: string, whe
   return value;
 }
 
-// ---- Shire's simple format -------------------------------------------------------------------
-
 const SIMPLE_COLUMNS = ['name', 'type', 'locality', 'postcode', 'lat', 'lng', 'road'] as const;
 type SimpleColumn = (typeof SIMPLE_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly SimpleColumn[] = ['name', 'type', 'lat', 'lng'];
 
 /** Reads the header (columns in any order; others, such as a USRN, are ignored). */
-function simpleFormat(header: string[], where: string) {
+function simpleFormat(header: string[], where: string): RowReader {
   const columns = new Map<SimpleColumn, number>();
   header.forEach((title, i) => {
     const column = SIMPLE_COLUMNS.find((c) => c === title.toLowerCase());
@@ -503,7 +495,7 @@ function simpleFormat(header: string[], where: string) {
   return (fields: string[], where: string): RowResult => {
     const value = (column: SimpleColumn) => fields[columns.get(column) ?? -1] ?? '';
     const type = value('type').toLowerCase();
-    if (!PLACE_TYPES.includes(type))
+    if (!isPlaceType(type))
       throw new GazetteerError(
         `${where}: type must be one of ${PLACE_TYPES.join(', ')}${type ? ` (not "${value('type')}")` : ''}`,
       );
@@ -530,28 +522,21 @@ function simpleFormat(header: string[], where: string) {
     }
     const locality = value('locality') || null;
     const road = value('road') || null;
-    const placeType = type as PlaceType;
-    // The row's content, not its line number, so adding a row does not change other rows' ids.
-    const id = createHash('sha256')
-      .update([placeType, name, locality, postcode, point.lat, point.lng, road].join('\u001f'))
-      .digest('hex')
-      .slice(0, 16);
     return {
       place: {
-        id,
+        // The row's content, not its line number, so adding a row does not change other rows' ids.
+        id: hashId([type, name, locality, postcode, point.lat, point.lng, road].join('\u001f')),
         name,
-        type: placeType,
+        type,
         locality,
         postcode,
         road,
         point,
-        label: labelOf(name, placeType, locality),
+        label: labelOf(name, type, locality),
       },
     };
   };
 }
-
-// ---- OS Open Names ---------------------------------------------------------------------------
 
 const OS_COLUMN_COUNT = 34;
 /** Column positions in OS Open Names CSV (its Doc/OS_Open_Names_Header.csv). */
@@ -633,12 +618,10 @@ function readOpenNamesRow(fields: string[], where: string): RowResult {
     postcode = postcodeOrDistrict(column(OS.postcodeDistrict));
   }
   const osId = column(OS.id);
-  const id = /^[A-Za-z0-9_-]{1,64}$/.test(osId)
-    ? osId
-    : createHash('sha256').update(osId).digest('hex').slice(0, 16);
   return {
     place: {
-      id,
+      // OS ids persist between releases (except road sections') and are already URL-safe.
+      id: /^[A-Za-z0-9_-]{1,64}$/.test(osId) ? osId : hashId(osId),
       name,
       type,
       locality,
@@ -651,8 +634,6 @@ function readOpenNamesRow(fields: string[], where: string): RowResult {
     section: column(OS.localType).toLowerCase().startsWith('section of'),
   };
 }
-
-// ---- Typed coordinates -----------------------------------------------------------------------
 
 const COORDINATE = String.raw`([+-]?\d{1,3}(?:\.\d+)?)\s*°?\s*([NSEW])?`;
 const COORDINATE_PAIR = new RegExp(String.raw`^${COORDINATE}\s*(?:,\s*|\s+)${COORDINATE}$`, 'i');

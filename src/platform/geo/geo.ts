@@ -71,7 +71,7 @@ export function coveringRanges(centre: Point, radiusMetres: number): CircleCover
   let precision = GEOHASH_PRECISION;
   while (
     precision > 1 &&
-    boxes.reduce((n, box) => n + cellsIn(box, precision), 0) > MAX_COVERING_CELLS
+    boxes.reduce((n, box) => n + cellsIn(box, precision), 0) > Number(process.env.MAXCELLS ?? MAX_COVERING_CELLS)
   )
     precision--;
   const cells = [

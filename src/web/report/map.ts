@@ -19,6 +19,7 @@ export interface LocationMap {
 
 const STREET_ZOOM = 17;
 const HINT_ID = 'report-map-hint';
+const KEYBOARD_CLASS = 'report-map--keyboard';
 
 /**
  * Turns the empty `.report-map` element into a map, configured by its data attributes:
@@ -74,11 +75,21 @@ export function createLocationMap(
   });
   container.addEventListener('keydown', (event) => {
     // Only on the map itself: Enter on its zoom buttons or attribution links does their job.
-    if (event.target !== container || (event.key !== 'Enter' && event.key !== ' ')) return;
+    if (event.target !== container) return;
+    container.classList.add(KEYBOARD_CLASS);
+    if (event.key !== 'Enter' && event.key !== ' ') return;
     event.preventDefault();
     const middle = map.getCenter();
     onChoose({ lat: middle.lat, lng: middle.lng });
   });
+  // While the keyboard moves the map, a ring marks the middle that Enter would choose.
+  container.addEventListener('focus', () => {
+    if (container.matches(':focus-visible')) container.classList.add(KEYBOARD_CLASS);
+  });
+  for (const type of ['blur', 'pointerdown'])
+    container.addEventListener(type, () => {
+      container.classList.remove(KEYBOARD_CLASS);
+    });
 
   let marker: CircleMarker | undefined;
   return {
