@@ -375,10 +375,12 @@ for (const dialect of dialects()) {
       const lookup = await app.inject(`/track?ref=${opened.ref.toLowerCase()}`);
       assert.equal(lookup.statusCode, 303);
       assert.equal(lookup.headers.location, `/track/${opened.ref}`);
-      const res = await app.inject(`/track/${opened.ref}`);
+      // A report's progress is on its own public page, with its map and photos.
+      const track = await app.inject(`/track/${opened.ref}`);
+      assert.equal(track.headers.location, `/reports/${opened.ref}`);
+      const res = await app.inject(`/reports/${opened.ref}`);
       assert.equal(res.statusCode, 200);
-      const page = screen(res.body);
-      assert.equal(page.getByRole('heading', { level: 1 }).textContent, opened.ref);
+      assert.match(res.body, new RegExp(`<span class="govuk-caption-l">${opened.ref}</span>`));
       assert.match(res.body, /Action scheduled/);
       assert.match(res.body, /Repair booked for Tuesday\./);
       assert.match(res.body, /Pothole on Mill Lane/);

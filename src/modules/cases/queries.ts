@@ -1,7 +1,7 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { AttachmentTable, CaseEventTable, CaseTable } from '../../platform/db/tables/cases.js';
 import type { DB } from '../../platform/db/types.js';
-import type { CircleCover } from '../../platform/geo/geo.js';
+import { EARTH_RADIUS_METRES, type CircleCover, type Point } from '../../platform/geo/geo.js';
 
 export type CaseRow = Selectable<CaseTable>;
 export type CaseEventRow = Selectable<CaseEventTable>;
@@ -86,65 +86,80 @@ export function listForAccount(
     .execute();
 }
 
-export interface LocatedFilter {
+export interface NearestFilter {
+  centre: Point;
+  reachMetres: number;
+  /** Where the cases within reach can be (`coveringRanges(centre, reachMetres)`). */
   cover: CircleCover;
   kind?: string | undefined;
   serviceCodes?: string[] | undefined;
   statuses?: string[] | undefined;
+  limit: number;
+  offset: number;
+}
+
+/** A page of the matching cases within reach, in no particular order (the caller sorts by exact distance). */
+export function nearest(db: Kysely<DB>, filter: NearestFilter): Promise<CaseRow[]> {
+  return nearestQuery(db, filter).execute();
 }
 
 /**
- * Every matching case located in the cover's ranges and boxes: the id and place only, read
- * from the cases_near indexes alone, for the caller to filter by exact distance.
+ * The query behind `nearest`, for the benchmark to read its plan. Each geohash range is its
+ * own branch of a UNION ALL, so PostgreSQL scans the cases_near indexes alone (an OR of
+ * ranges would read the table for every candidate), and the database puts them in order of
+ * distance, so only the page leaves it.
  */
-export function locatedIn(
-  db: Kysely<DB>,
-  filter: LocatedFilter,
-): Promise<{ id: number; lat: number; lng: number }[]> {
-  return locatedQuery(db, filter).execute();
-}
-
-/** The query behind `locatedIn`, for the benchmark to read its plan. */
-export function locatedQuery(
-  db: Kysely<DB>,
-  { cover, kind, serviceCodes, statuses }: LocatedFilter,
-) {
-  return (
+export function nearestQuery(db: Kysely<DB>, filter: NearestFilter) {
+  const { cover, kind, serviceCodes, statuses } = filter;
+  const [first, ...rest] = cover.ranges.map(({ from, to }) =>
     db
       .selectFrom('cases')
       .select(['id', 'lat', 'lng'])
+      .where('geohash', '>=', from)
+      .$if(to !== undefined, (q) => q.where('geohash', '<', to ?? ''))
       .where((eb) =>
-        eb.and([
-          eb.or(
-            cover.ranges.map(({ from, to }) =>
-              to === undefined
-                ? eb('geohash', '>=', from)
-                : eb.and([eb('geohash', '>=', from), eb('geohash', '<', to)]),
-            ),
+        eb.or(
+          cover.boxes.map((box) =>
+            eb.and([
+              eb('lat', '>=', box.south),
+              eb('lat', '<=', box.north),
+              eb('lng', '>=', box.west),
+              eb('lng', '<=', box.east),
+            ]),
           ),
-          eb.or(
-            cover.boxes.map((box) =>
-              eb.and([
-                eb('lat', '>=', box.south),
-                eb('lat', '<=', box.north),
-                eb('lng', '>=', box.west),
-                eb('lng', '<=', box.east),
-              ]),
-            ),
-          ),
-        ]),
+        ),
       )
       .$if(kind !== undefined, (q) => q.where('kind', '=', kind ?? ''))
       .$if(serviceCodes !== undefined, (q) => q.where('service_code', 'in', serviceCodes ?? []))
-      .$if(statuses !== undefined, (q) => q.where('status', 'in', statuses ?? []))
-      // Inside a box, so never null.
-      .$narrowType<{ lat: number; lng: number }>()
+      .$if(statuses !== undefined, (q) => q.where('status', 'in', statuses ?? [])),
   );
+  if (!first) throw new Error('A cover has at least one geohash range');
+  const located = rest.reduce((all, range) => all.unionAll(range), first);
+  const h = haversine(filter.centre);
+  const page = db
+    .selectFrom(located.as('located'))
+    .select('id')
+    .where(h, '<=', haversineWithin(filter.reachMetres))
+    .orderBy(h)
+    .orderBy('id')
+    .limit(filter.limit)
+    .offset(filter.offset);
+  return db.selectFrom('cases').selectAll().where('id', 'in', page);
 }
 
-export function findByIds(db: Kysely<DB>, ids: number[]): Promise<CaseRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db.selectFrom('cases').selectAll().where('id', 'in', ids).execute();
+/**
+ * Haversine's h (before its arcsine) from `centre` to a row's lat/lng, as `distanceMetres`
+ * computes it: it grows with distance, so it orders and bounds rows as distance would.
+ * SQLite has sin and cos because better-sqlite3 builds it with SQLITE_ENABLE_MATH_FUNCTIONS.
+ */
+function haversine(centre: Point) {
+  const cosLat = Math.cos((centre.lat * Math.PI) / 180);
+  return sql<number>`power(sin(radians(lat - ${centre.lat}) / 2), 2) + ${cosLat} * cos(radians(lat)) * power(sin(radians(lng - ${centre.lng}) / 2), 2)`;
+}
+
+/** The largest h within `metres`, a hair generous so the database never drops what the exact test keeps. */
+function haversineWithin(metres: number): number {
+  return Math.sin(Math.min(Math.PI / 2, metres / (2 * EARTH_RADIUS_METRES))) ** 2 * (1 + 1e-9);
 }
 
 export function addSubscription(

@@ -339,37 +339,39 @@ export class CaseService {
     const { kind, serviceCodes, state, limit = 20, offset = 0 } = options;
     if (!(radiusMetres >= 0) || limit <= 0 || serviceCodes?.length === 0) return [];
     const statuses = state && statusesIn(state, kind ? [kind] : KIND_NAMES);
-    const wanted = offset + limit;
     // Look in a small circle first and widen it until it holds the page: a busy town answers
     // from the first one, open country after a few. Each pass is exact within its own reach,
-    // so whatever it finds beyond the page is further away than everything on it.
+    // and the database orders by distance, so a full page is the nearest there is.
     const radius = Math.min(radiusMetres, FURTHEST_METRES);
     let reach = Math.min(radius, FIRST_REACH_METRES);
     for (;;) {
-      const located = await q.locatedIn(this.db, {
+      const rows = await q.nearest(this.db, {
+        centre: point,
+        reachMetres: reach,
         cover: coveringRanges(point, reach),
         kind,
         serviceCodes,
         statuses,
+        limit,
+        offset,
       });
-      const within = located
-        .map((found) => ({ id: found.id, distance: distanceMetres(point, found) }))
+      const page = rows
+        .map((row) => {
+          const found = toCase(row);
+          return {
+            case: found,
+            distance: found.location ? distanceMetres(point, found.location) : Infinity,
+          };
+        })
         .filter(({ distance }) => distance <= reach);
-      if (within.length >= wanted || reach >= radius) {
-        const page = within
-          .sort((a, b) => a.distance - b.distance || a.id - b.id)
-          .slice(offset, wanted);
-        const rows = await q.findByIds(
-          this.db,
-          page.map(({ id }) => id),
-        );
-        const byId = new Map(rows.map((row) => [row.id, row]));
-        return page.flatMap(({ id, distance }) => {
-          const row = byId.get(id);
-          return row ? [{ case: toCase(row), distanceMetres: Math.round(distance) }] : [];
-        });
-      }
-      reach = Math.min(radius, reach * 2);
+      if (page.length >= limit || reach >= radius)
+        return page
+          .sort((a, b) => a.distance - b.distance || a.case.id - b.case.id)
+          .map(({ case: found, distance }) => ({
+            case: found,
+            distanceMetres: Math.round(distance),
+          }));
+      reach = Math.min(radius, reach * Number(process.env.GROWTH ?? REACH_GROWTH));
     }
   }
 
@@ -401,8 +403,9 @@ export class CaseService {
   }
 }
 
-/** Where `near` looks first, in metres: the duplicate check's radius, and a town street's worth of reports. */
-const FIRST_REACH_METRES = 250;
+/** Where `near` looks first, and how much wider each next look is. */
+const FIRST_REACH_METRES = Number(process.env.FIRST ?? 100);
+const REACH_GROWTH = 4;
 
 /** The statuses of these kinds that Open311 calls `state`. */
 function statusesIn(state: Open311State, kinds: readonly CaseKindName[]): string[] {

@@ -36,7 +36,7 @@ export function reportsApi(
     status: report.status,
     status_label: report.statusLabel,
     open: report.open,
-    location: { lat: report.location.lat, lng: report.location.lng, label: report.location.label },
+    location: report.location,
     description: report.description,
     details: report.details,
     photos: report.photos.map((p) => ({

@@ -71,7 +71,7 @@ export function reportFeeds(
     if (!found || !report) throw new NotFoundError(`There is no report ${request.params.ref}.`);
     const timeline = await publicTimeline(cases, found);
     const feed = newFeed(
-      `Updates on ${report.categoryName.toLowerCase()} ${report.ref}, ${report.location.label}`,
+      `Updates on ${report.categoryName.toLowerCase()} ${report.ref}${report.location ? `, ${report.location.label}` : ''}`,
       `/reports/${report.ref}/updates.atom`,
       found.updatedAt,
     );

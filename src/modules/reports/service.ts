@@ -48,7 +48,8 @@ export interface PublicReport {
   status: string;
   statusLabel: string;
   open: boolean;
-  location: Point & { label: string };
+  /** Null only for reports taken without a point, e.g. by phone. */
+  location: (Point & { label: string }) | null;
   description: string | null;
   details: { question: string; answer: string[] }[];
   photos: ReportPhoto[];
@@ -206,7 +207,7 @@ export class ReportService {
 
   /** A report as anyone may see it, or undefined if the reference is not a report. */
   async publicReport(found: Case): Promise<PublicReport | undefined> {
-    if (found.kind !== 'report' || !found.location) return undefined;
+    if (found.kind !== 'report') return undefined;
     const category = this.category(found.serviceCode);
     const data = found.data as ReportData;
     return {
@@ -216,7 +217,9 @@ export class ReportService {
       status: found.status,
       statusLabel: found.statusLabel,
       open: found.open311 === 'open',
-      location: { ...found.location, label: data.location?.label ?? found.title },
+      location: found.location
+        ? { ...found.location, label: data.location?.label ?? found.title }
+        : null,
       description: data.description ?? null,
       details: (data.answers ?? []).map(({ question, answer }) => ({ question, answer })),
       photos: (await this.visiblePhotos(found)).map(({ id, width, height }) => ({

@@ -18,7 +18,7 @@ export function geohashOf({ lat, lng }: Point): string {
 }
 
 /** The mean Earth radius `distanceMetres` uses; bounding boxes must use the same sphere. */
-const EARTH_RADIUS_METRES = 6_371_000;
+export const EARTH_RADIUS_METRES = 6_371_000;
 
 /** No two points on that sphere are further apart than this: half its circumference. */
 export const FURTHEST_METRES = Math.PI * EARTH_RADIUS_METRES;
@@ -71,7 +71,8 @@ export function coveringRanges(centre: Point, radiusMetres: number): CircleCover
   let precision = GEOHASH_PRECISION;
   while (
     precision > 1 &&
-    boxes.reduce((n, box) => n + cellsIn(box, precision), 0) > Number(process.env.MAXCELLS ?? MAX_COVERING_CELLS)
+    boxes.reduce((n, box) => n + cellsIn(box, precision), 0) >
+      Number(process.env.MAXCELLS ?? MAX_COVERING_CELLS)
   )
     precision--;
   const cells = [

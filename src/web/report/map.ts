@@ -82,14 +82,22 @@ export function createLocationMap(
     const middle = map.getCenter();
     onChoose({ lat: middle.lat, lng: middle.lng });
   });
-  // While the keyboard moves the map, a ring marks the middle that Enter would choose.
-  container.addEventListener('focus', () => {
-    if (container.matches(':focus-visible')) container.classList.add(KEYBOARD_CLASS);
+  // While the keyboard moves the map, a ring marks the middle that Enter would choose; a
+  // click or tap focuses the map too, but then chooses where it lands.
+  let pointing = false;
+  container.addEventListener('pointerdown', () => {
+    pointing = true;
+    container.classList.remove(KEYBOARD_CLASS);
   });
-  for (const type of ['blur', 'pointerdown'])
-    container.addEventListener(type, () => {
-      container.classList.remove(KEYBOARD_CLASS);
-    });
+  container.addEventListener('pointerup', () => {
+    pointing = false;
+  });
+  container.addEventListener('focus', () => {
+    if (!pointing && container.matches(':focus-visible')) container.classList.add(KEYBOARD_CLASS);
+  });
+  container.addEventListener('blur', () => {
+    container.classList.remove(KEYBOARD_CLASS);
+  });
 
   let marker: CircleMarker | undefined;
   return {
