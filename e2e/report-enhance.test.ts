@@ -195,6 +195,11 @@ await test('Report It with JavaScript on', async (t) => {
         1,
         'a marker shows the point',
       );
+      assert.equal(
+        await page.locator('.report-map--keyboard').count(),
+        0,
+        'a click shows no keyboard ring',
+      );
       await checkAccessibility(page);
       t.diagnostic(await screenshot(page, 'report-where-map'));
 
@@ -322,7 +327,9 @@ await test('Report It with JavaScript on', async (t) => {
         buffer: small,
       })),
     );
-    await page.getByText('You chose 4 photos. You can send up to 3').waitFor();
+    await page
+      .getByText('You chose 4 photos. You can add up to 3, so we will send the first 3.')
+      .waitFor();
     assert.equal(
       await page.locator('#photos').evaluate((i: HTMLInputElement) => i.files?.length),
       3,

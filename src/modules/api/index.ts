@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { casesPaths, casesSchemas } from '../cases/openapi.js';
 import { cataloguePaths, catalogueSchemas } from '../catalogue/openapi.js';
+import { reportsPaths, reportsSchemas } from '../reports/openapi.js';
 
 /** /api/docs: the OpenAPI document for every public API, gathered from the modules that own them. */
 export function apiModule(app: FastifyInstance, { config }: ModuleOptions, done: () => void): void {
@@ -11,15 +12,16 @@ export function apiModule(app: FastifyInstance, { config }: ModuleOptions, done:
       title: `${config.council.name} API`,
       version: '1.0.0',
       description:
-        'Public, read-only information about the council’s services and the progress of cases.',
+        'The council’s services, the progress of cases, and Report It: make reports and follow them.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: config.publicUrl }],
-    paths: { ...cataloguePaths, ...casesPaths },
+    paths: { ...cataloguePaths, ...casesPaths, ...reportsPaths },
     components: {
       schemas: {
         ...catalogueSchemas,
         ...casesSchemas,
+        ...reportsSchemas,
         Problem: {
           type: 'object',
           description: 'RFC 9457 problem details',

@@ -343,7 +343,7 @@ export class CaseService {
     // from the first one, open country after a few. Each pass is exact within its own reach,
     // and the database orders by distance, so a full page is the nearest there is.
     const radius = Math.min(radiusMetres, FURTHEST_METRES);
-    let reach = Math.min(radius, FIRST_REACH_METRES);
+    let reach = Math.min(radius, Number(process.env.FIRST ?? FIRST_REACH_METRES));
     for (;;) {
       const rows = await q.nearest(this.db, {
         centre: point,
@@ -404,7 +404,7 @@ export class CaseService {
 }
 
 /** Where `near` looks first, and how much wider each next look is. */
-const FIRST_REACH_METRES = Number(process.env.FIRST ?? 100);
+const FIRST_REACH_METRES = 100;
 const REACH_GROWTH = 4;
 
 /** The statuses of these kinds that Open311 calls `state`. */

@@ -19,11 +19,12 @@ export function reportFeeds(
 ): void {
   const { cases } = services;
   const base = config.publicUrl;
-  const newFeed = (title: string, path: string, updated: Date) =>
+  /** A feed at `path` about the page at `page`. */
+  const newFeed = (title: string, path: string, page: string, updated: Date) =>
     new Feed({
       title,
       id: `${base}${path}`,
-      link: `${base}${path.replace(/\.atom.*$/, '').replace('/feed', '')}`,
+      link: `${base}${page}`,
       feedLinks: { atom: `${base}${path}` },
       updated,
       language: 'en-GB',
@@ -45,6 +46,7 @@ export function reportFeeds(
       const feed = newFeed(
         `New reports within ${String(radius)} metres of ${point.lat.toFixed(4)}, ${point.lng.toFixed(4)} – ${config.council.name}`,
         path,
+        `/reports?place=${encodeURIComponent(`${point.lat.toFixed(5)},${point.lng.toFixed(5)}`)}`,
         newest[0]?.createdAt ?? new Date(0),
       );
       for (const found of newest) {
@@ -73,6 +75,7 @@ export function reportFeeds(
     const feed = newFeed(
       `Updates on ${report.categoryName.toLowerCase()} ${report.ref}${report.location ? `, ${report.location.label}` : ''}`,
       `/reports/${report.ref}/updates.atom`,
+      `/reports/${report.ref}`,
       found.updatedAt,
     );
     for (const event of timeline.reverse()) {

@@ -57,7 +57,7 @@ type Errors = Record<string, string>;
 export async function reportsModule(app: FastifyInstance, options: ModuleOptions): Promise<void> {
   const { config, services, files } = options;
   const gazetteer = config.gazetteerPath
-    ? await Gazetteer.load(config.gazetteerPath)
+    ? await Gazetteer.load(config.gazetteerPath, app.log)
     : Gazetteer.fromPlaces([]);
   const reports = new ReportService(services.cases, services.catalogue, config.council);
   await app.register(fastifyMultipart, {

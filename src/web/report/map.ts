@@ -70,8 +70,8 @@ export function createLocationMap(
     throw error;
   }
 
-  map.on('click', (event) => {
-    onChoose({ lat: event.latlng.lat, lng: event.latlng.lng });
+  map.on('click', ({ latlng }) => {
+    if (latlng) onChoose({ lat: latlng.lat, lng: latlng.lng });
   });
   container.addEventListener('keydown', (event) => {
     // Only on the map itself: Enter on its zoom buttons or attribution links does their job.

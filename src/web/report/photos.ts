@@ -42,7 +42,9 @@ export function enhancePhotoInput(input: HTMLInputElement): void {
       const messages: string[] = [];
       if (replaced && chosen.length > sent.length)
         messages.push(
-          `You chose ${chosen.length} photos. You can send up to ${maxPhotos}, so we will send the first ${maxPhotos}.`,
+          maxPhotos === 1
+            ? `You chose ${chosen.length} photos. You can add 1, so we will send the first one.`
+            : `You chose ${chosen.length} photos. You can add up to ${maxPhotos}, so we will send the first ${maxPhotos}.`,
         );
       messages.push(
         sent.length === 1 ? '1 photo ready to send.' : `${sent.length} photos ready to send.`,

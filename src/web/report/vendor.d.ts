@@ -12,7 +12,8 @@ declare module 'leaflet/dist/leaflet-src.esm.js' {
   export type LatLngTuple = [number, number];
 
   export interface LeafletMouseEvent {
-    latlng: LatLng;
+    /** Missing when Leaflet turns Enter on a focused map or marker into a click. */
+    latlng?: LatLng;
   }
 
   export interface Layer {
