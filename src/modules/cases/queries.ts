@@ -44,7 +44,14 @@ export function updateCase(
   changes: Partial<
     Pick<
       CaseRow,
-      'status' | 'updated_at' | 'closed_at' | 'team' | 'assignee_id' | 'due_at' | 'account_id'
+      | 'status'
+      | 'updated_at'
+      | 'closed_at'
+      | 'team'
+      | 'assignee_id'
+      | 'due_at'
+      | 'account_id'
+      | 'data'
     >
   >,
 ): Promise<CaseRow> {
@@ -220,4 +227,19 @@ export function listAttachments(db: Kysely<DB>, caseId: number) {
     .where('case_id', '=', caseId)
     .orderBy('id')
     .execute();
+}
+
+export function setAttachmentPublic(
+  db: Kysely<DB>,
+  caseId: number,
+  storageKey: string,
+  shown: boolean,
+): Promise<void> {
+  return db
+    .updateTable('attachments')
+    .set({ public: shown ? 1 : 0 })
+    .where('case_id', '=', caseId)
+    .where('storage_key', '=', storageKey)
+    .execute()
+    .then(() => undefined);
 }

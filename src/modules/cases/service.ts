@@ -285,6 +285,44 @@ export class CaseService {
     });
   }
 
+  /**
+   * Changes some of a case's `data` (e.g. staff setting an expected fix date) and records why
+   * on the timeline, in one transaction, so the change and its event never part.
+   */
+  async updateData(
+    caseId: number,
+    changes: Record<string, unknown>,
+    event: RecordEventInput,
+  ): Promise<Case> {
+    return this.transaction(async (cases, trx) => {
+      const current = await q.findById(trx, caseId);
+      if (!current) throw new NotFoundError('That case does not exist.');
+      const data = { ...(JSON.parse(current.data) as Record<string, unknown>), ...changes };
+      await q.updateCase(trx, caseId, {
+        data: JSON.stringify(data),
+        updated_at: this.clock().toISOString(),
+      });
+      await cases.recordEvent(caseId, event);
+      return toCase({ ...current, data: JSON.stringify(data) });
+    });
+  }
+
+  /** Shows or hides one of a case's attachments (e.g. a photo) on public pages. */
+  async setAttachmentPublic(caseId: number, storageKey: string, shown: boolean, actor: Actor) {
+    await this.transaction(async (cases, trx) => {
+      await q.setAttachmentPublic(trx, caseId, storageKey, shown);
+      await cases.recordEvent(caseId, {
+        type: 'internal_note',
+        actor,
+        public: false,
+        body: shown
+          ? 'Photo shown again on the public report.'
+          : 'Photo hidden from the public report.',
+        data: { attachment: storageKey, public: shown },
+      });
+    });
+  }
+
   async attachments(caseId: number) {
     return q.listAttachments(this.db, caseId);
   }

@@ -87,6 +87,7 @@ export async function publicReportsRoutes(
       status: state ?? 'all',
       category: category?.code ?? '',
       categories: reports.categories().map((c) => ({ value: c.code, text: categoryName(c) })),
+      map: config.council.map,
     };
     if (!place) return reply.render('reports/views/list.njk', filters);
     const centre = locate(place, gazetteer);
