@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { CASE_KINDS, type StatusDefinition } from '../src/modules/cases/kinds.js';
 import { nearestQuery } from '../src/modules/cases/queries.js';
 import { CaseService } from '../src/modules/cases/service.js';
 import { Database, type Dialect } from '../src/platform/db/database.js';
@@ -31,7 +32,8 @@ import { table } from './lib.js';
 const GOAL_P99_MS = 10;
 const ROWS = countFromEnv('NEARBY_ROWS', 1_000_000);
 const DUPLICATE_CHECKS = countFromEnv('NEARBY_QUERIES', 2_000);
-const LIST_QUERIES = Math.ceil(DUPLICATE_CHECKS / 4);
+/** One public list of each sort for every four duplicate checks. */
+const LIST_EVERY = 4;
 const CHECKED_ANSWERS = 25;
 const BATCH = 20_000;
 
@@ -65,8 +67,13 @@ const CATEGORIES = [
   'report-a-bus-stop-problem',
 ];
 const OPEN_SHARE = 0.7;
-const OPEN_STATUSES = ['confirmed', 'investigating', 'action_scheduled', 'in_progress'];
-const CLOSED_STATUSES = ['fixed', 'closed', 'duplicate', 'not_responsible', 'unable_to_fix'];
+const REPORT_STATUSES = Object.entries(
+  CASE_KINDS.report.statuses as Record<string, StatusDefinition>,
+);
+const OPEN_STATUSES = REPORT_STATUSES.filter(([, s]) => s.open311 === 'open').map(([name]) => name);
+const CLOSED_STATUSES = REPORT_STATUSES.filter(([, s]) => s.open311 === 'closed').map(
+  ([name]) => name,
+);
 
 function countFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -238,16 +245,15 @@ async function checkAnswers(db: Kysely<DB>, cases: CaseService): Promise<number>
   return wrong;
 }
 
-/** How the database runs one duplicate check and one public list (the first pass of each). */
+/** How the database runs one pass of a duplicate check and of a public list. */
 async function plans(database: Database<DB>): Promise<string[]> {
   const ask = questions(7);
   const plans = [];
   for (const q of [ask.duplicateCheck(), ask.publicList()]) {
-    const reach = Math.min(q.radius, 100);
     const query = nearestQuery(database.db, {
       centre: q.point,
-      reachMetres: reach,
-      cover: coveringRanges(q.point, reach),
+      reachMetres: q.radius,
+      cover: coveringRanges(q.point, q.radius),
       kind: q.options.kind,
       serviceCodes: q.options.serviceCodes,
       statuses: q.options.state === 'open' ? OPEN_STATUSES : undefined,
@@ -266,6 +272,7 @@ async function plans(database: Database<DB>): Promise<string[]> {
         step
           .trim()
           .replace(/\(.*\)/, '')
+          .replace(/ on cases( \w+)?\s*$/, '')
           .replace(/\s+/g, ' '),
       );
     plans.push(`${q.name}:\n    ${[...new Set(shape)].join('\n    ')}`);
@@ -328,7 +335,7 @@ async function measure(database: Database<DB>): Promise<{ timings: Timing[]; wro
   const random = randomSource(3);
   const ask = questions(5);
   const near = (make: () => Question): Probe => {
-    const every = make === ask.duplicateCheck ? 1 : DUPLICATE_CHECKS / LIST_QUERIES;
+    const every = make === ask.duplicateCheck ? 1 : LIST_EVERY;
     return {
       name: make().name,
       every,

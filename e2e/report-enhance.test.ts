@@ -3,9 +3,10 @@
  * (tiles from a local tile server, no network), a click or the keyboard choosing a point, the
  * phone's location, and a photo's GPS position all fill the latitude and longitude, which the
  * server then accepts; typing a place clears them again. On the details page a large photo is
- * scaled down before upload and previewed. Every page passes axe, logs no errors (a CSP
- * violation is one), and weighs under 100 KB without its tiles. With JavaScript off the map
- * takes no space and nothing is added.
+ * scaled down before upload and previewed. A report's page shows its place on a map, and the
+ * public list a map with a pin per report that opens a link to it. Every page passes axe, logs
+ * no errors (a CSP violation is one), and weighs under 100 KB without its tiles. With
+ * JavaScript off the maps take no space and nothing is added.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -26,6 +27,9 @@ const CATEGORY = 'report-a-pothole';
 /** In the north of the demo council, away from the roads other bodies look after. */
 const HERE = { latitude: 51.41, longitude: -2.15 };
 const PHOTO_TAKEN_AT = { latitude: 51.42, longitude: -2.25 };
+/** Where the reports made for the map tests are: within the list's reach of WM1 1AA. */
+const MARKET_STREET = { latitude: 51.4203, longitude: -2.2011 };
+const LIST_PAGE = '/reports?place=WM1+1AA';
 /** DESIGN.md §4: a report page weighs well under this, compressed, without photos and tiles. */
 const PAGE_BUDGET_BYTES = 100 * 1024;
 
@@ -96,6 +100,32 @@ function largePhoto(): Promise<Buffer> {
     .resize(4000, 3000, { kernel: 'nearest' })
     .jpeg({ quality: 90 })
     .toBuffer();
+}
+
+/** A report made through the API, as the app makes them; its reference. */
+async function makeReport(server: RunningServer): Promise<string> {
+  const response = await fetch(`${server.baseUrl}/api/v1/reports`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      service_code: CATEGORY,
+      lat: String(MARKET_STREET.latitude),
+      lng: String(MARKET_STREET.longitude),
+      email: 'map@example.org',
+      'attribute[position]': 'road',
+      'attribute[depth]': 'shallow',
+      'attribute[width]': 'small',
+      'attribute[dangerous]': 'no',
+    }),
+  });
+  const body = await response.text();
+  assert.equal(response.status, 201, body);
+  return (JSON.parse(body) as { ref: string }).ref;
+}
+
+/** Waits for the map in `selector` to be made and to show at least one tile. */
+async function mapReady(page: Page, selector: string): Promise<void> {
+  await page.locator(`${selector}.leaflet-container`).waitFor();
+  await page.locator(`${selector} img.leaflet-tile-loaded`).first().waitFor();
 }
 
 const latLng = (page: Page) =>
@@ -340,6 +370,97 @@ await test('Report It with JavaScript on', async (t) => {
     assert.ok(weight < PAGE_BUDGET_BYTES, `the details page weighs ${weight} bytes`);
     browser.assertNoConsoleErrors(page);
   });
+
+  const ref = await makeReport(server);
+
+  await t.test('a report’s page shows its place on a map', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.baseUrl}/reports/${ref}`);
+    await mapReady(page, '#report-map');
+    const map = page.getByRole('region', { name: 'Map showing where the problem is' });
+    const box = await map.boundingBox();
+    assert.ok(box && box.height >= 200, 'the map has room once it works');
+    assert.equal(await map.locator('.report-map__marker').count(), 1, 'one marker, at the place');
+    const marker = await map.locator('.report-map__marker').boundingBox();
+    assert.ok(marker, 'the marker is drawn');
+    const middle = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const markerMiddle = { x: marker.x + marker.width / 2, y: marker.y + marker.height / 2 };
+    assert.ok(
+      Math.abs(markerMiddle.x - middle.x) < 2 && Math.abs(markerMiddle.y - middle.y) < 2,
+      'the marker is in the middle of the map',
+    );
+    assert.equal(
+      await map.evaluate((element) => element.querySelectorAll('.leaflet-interactive').length),
+      0,
+      'nothing on the map can be chosen',
+    );
+
+    const weight = await pageWeight(page, server.baseUrl);
+    t.diagnostic(`report page: ${(weight / 1024).toFixed(1)} KB without tiles`);
+    assert.ok(weight < PAGE_BUDGET_BYTES, `the report page weighs ${weight} bytes`);
+    await checkAccessibility(page);
+    t.diagnostic(await screenshot(page, 'report-page-map'));
+    browser.assertNoConsoleErrors(page);
+  });
+
+  await t.test('the public list shows its reports on a map, each linking to its page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.baseUrl}${LIST_PAGE}`);
+    await mapReady(page, '#reports-map');
+    const map = page.getByRole('region', { name: 'Map of the reports listed below' });
+    const refs = await page
+      .locator('[data-report-list] > li')
+      .evaluateAll((items: HTMLElement[]) => items.map((item) => item.dataset.ref ?? ''));
+    assert.ok(refs.includes(ref), `the list shows ${ref}`);
+    const pins = map.locator('.report-map__pin');
+    assert.equal(await pins.count(), refs.length, 'a pin for each report in the list');
+    const mapBox = await map.boundingBox();
+    assert.ok(mapBox);
+    for (const pinBox of await Promise.all((await pins.all()).map((pin) => pin.boundingBox())))
+      assert.ok(
+        pinBox &&
+          pinBox.x >= mapBox.x &&
+          pinBox.y >= mapBox.y &&
+          pinBox.x + pinBox.width <= mapBox.x + mapBox.width &&
+          pinBox.y + pinBox.height <= mapBox.y + mapBox.height,
+        'the map shows every pin',
+      );
+    await checkAccessibility(page);
+
+    // The pins are in the list's order. A click opens a popup with a link to the report.
+    const pin = pins.nth(refs.indexOf(ref));
+    await pin.click();
+    const link = map.locator('.leaflet-popup a.govuk-link');
+    await link.waitFor();
+    assert.equal(await link.getAttribute('href'), `/reports/${ref}`);
+    assert.equal(await link.innerText(), await pin.getAttribute('title'), 'named as in the list');
+    await checkAccessibility(page);
+    t.diagnostic(await screenshot(page, 'report-list-map'));
+
+    // The keyboard: Enter on a pin opens its popup and takes focus to the link; Escape closes
+    // it and gives focus back to the pin.
+    await page.keyboard.press('Escape');
+    await link.waitFor({ state: 'detached' });
+    const first = pins.first();
+    await first.focus();
+    await page.keyboard.press('Enter');
+    await link.waitFor();
+    assert.ok(
+      await link.evaluate((element) => element === document.activeElement),
+      'the link has focus',
+    );
+    assert.equal(await link.getAttribute('href'), `/reports/${refs[0] ?? ''}`);
+    await page.keyboard.press('Escape');
+    await link.waitFor({ state: 'detached' });
+    assert.ok(
+      await first.evaluate((element) => element === document.activeElement),
+      'the pin has focus again',
+    );
+
+    await pin.click();
+    await Promise.all([page.waitForURL(`**/reports/${ref}`), link.click()]);
+    browser.assertNoConsoleErrors(page);
+  });
 });
 
 await test('Report It with JavaScript off', async (t) => {
@@ -350,5 +471,17 @@ await test('Report It with JavaScript off', async (t) => {
   assert.equal(box?.height ?? 0, 0, 'the empty map element takes no space');
   assert.equal(await page.getByRole('button', { name: 'Use my current location' }).count(), 0);
   await checkAccessibility(page);
+  browser.assertNoConsoleErrors(page);
+
+  const ref = await makeReport(server);
+  for (const [path, selector] of [
+    [`/reports/${ref}`, '#report-map'],
+    [LIST_PAGE, '#reports-map'],
+  ] as const) {
+    await page.goto(`${server.baseUrl}${path}`);
+    const mapBox = await page.locator(selector).boundingBox();
+    assert.equal(mapBox?.height ?? 0, 0, `the empty map on ${path} takes no space`);
+    await checkAccessibility(page);
+  }
   browser.assertNoConsoleErrors(page);
 });

@@ -15,7 +15,7 @@ import { checkAccessibility, launchBrowser, screenshot, startServer } from './ha
 
 const REFERENCE = /[A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{4}/;
 
-test('a new resident reports a pothole with a photo and follows it to the fix', async (t) => {
+await test('a new resident reports a pothole with a photo and follows it to the fix', async (t) => {
   const smtp = await smtpServer(t);
   const server = await startServer(t, { SMTP_URL: smtp.url });
   const browser = await launchBrowser(t, { javaScript: false });

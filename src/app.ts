@@ -23,6 +23,9 @@ import { Worker } from './platform/outbox/worker.js';
 import { LocalFileStorage, type FileStorage } from './platform/storage/storage.js';
 import { buildAssets } from './platform/views/assets.js';
 import { createViews } from './platform/views/views.js';
+import { accountPlugin } from './modules/account/current.js';
+import { accountModule } from './modules/account/index.js';
+import { AccountService } from './modules/account/service.js';
 import { apiModule } from './modules/api/index.js';
 import { casesModule } from './modules/cases/index.js';
 import { loadCatalogue } from './modules/catalogue/definition.js';
@@ -42,6 +45,11 @@ export function createServices(database: Database<DB>, config: Config) {
     cases: new CaseService(database.db),
     catalogue: new CatalogueService(loadCatalogue(config.servicesDir)),
     savedForms: new SavedForms(database.db, {
+      secret: config.sessionSecret,
+      publicUrl: config.publicUrl,
+      councilName: config.council.name,
+    }),
+    accounts: new AccountService(database.db, new CaseService(database.db), {
       secret: config.sessionSecret,
       publicUrl: config.publicUrl,
       councilName: config.council.name,
@@ -173,6 +181,8 @@ export async function buildApp(
     bus,
     files: new LocalFileStorage(path.join(config.dataDir, 'files')),
   };
+  // Before the modules, so every route knows who is signed in (request.account).
+  await app.register(accountPlugin, moduleOptions);
   await app.register(homeModule, moduleOptions);
   await app.register(helpModule, moduleOptions);
   await app.register(casesModule, moduleOptions);
@@ -180,6 +190,7 @@ export async function buildApp(
   await app.register(formsModule, moduleOptions);
   await app.register(reportsModule, moduleOptions);
   await app.register(apiModule, moduleOptions);
+  await app.register(accountModule, moduleOptions);
 
   const worker = config.inProcessWorker
     ? new Worker(database, {

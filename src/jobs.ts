@@ -5,8 +5,8 @@ import type { Database } from './platform/db/database.js';
 import type { DB } from './platform/db/types.js';
 import { createMailer, MAIL_JOB, sendQueuedMail } from './platform/outbox/mailer.js';
 import type { JobHandler } from './platform/outbox/worker.js';
-import { notifySubscribers } from './modules/cases/notify.js';
-import { NOTIFY_JOB } from './modules/cases/service.js';
+import { askIfResolved, notifySubscribers } from './modules/cases/notify.js';
+import { CHECK_RESOLVED_JOB, NOTIFY_JOB } from './modules/cases/service.js';
 
 /** Every outbox job type and the handler that runs it; used by the in-process worker and `shire worker`. */
 export function jobHandlers(deps: {
@@ -22,6 +22,10 @@ export function jobHandlers(deps: {
   });
   return new Map<string, JobHandler>([
     [NOTIFY_JOB, notifySubscribers({ cases: deps.services.cases, mailer, config: deps.config })],
+    [
+      CHECK_RESOLVED_JOB,
+      askIfResolved({ cases: deps.services.cases, mailer, config: deps.config }),
+    ],
     [MAIL_JOB, sendQueuedMail(mailer, deps.config.sessionSecret)],
   ]);
 }

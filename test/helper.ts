@@ -146,7 +146,7 @@ export class Visitor {
     fields: Record<string, string | string[]>,
     files: { name: string; filename: string; content: Buffer; type?: string }[] = [],
   ) {
-    const withToken = { _csrf: this.csrf, ...fields };
+    const withToken: Record<string, string | string[]> = { _csrf: this.csrf, ...fields };
     let payload: string | Buffer;
     let contentType: string;
     if (files.length === 0) {

@@ -8,11 +8,15 @@ export type Open311State = 'open' | 'closed';
 export interface StatusDefinition {
   label: string;
   open311: Open311State;
+  /** Ask the resident, this many days after a case reaches this status, whether it is resolved. */
+  checkAfterDays?: number;
 }
 
 export interface CaseKind {
   /** What a resident calls one of these, e.g. "report". */
   noun: string;
+  /** Whether the person who opened it gets a link to manage it (hide their name, withdraw it). */
+  reporterCanManage?: boolean;
   /** Whether anyone with the reference may read the public timeline (reports are public, like FixMyStreet). */
   publicTimeline: boolean;
   statuses: Record<string, StatusDefinition>;
@@ -25,16 +29,21 @@ export const CASE_KINDS = {
   report: {
     noun: 'report',
     publicTimeline: true,
+    reporterCanManage: true,
     statuses: {
       confirmed: open('Reported'),
       investigating: open('Investigating'),
       action_scheduled: open('Action scheduled'),
       in_progress: open('In progress'),
-      fixed: closed('Fixed'),
-      closed: closed('Closed'),
+      // Four weeks after "fixed", the reporter is asked whether it really is.
+      fixed: { ...closed('Fixed'), checkAfterDays: 28 },
+      // Honest and plain: closed without a fix is never shown as if it were fixed.
+      closed: closed('Closed – not fixed'),
       duplicate: closed('Duplicate'),
       not_responsible: closed('Not the council’s responsibility'),
       unable_to_fix: closed('Unable to fix'),
+      // Withdrawn by the reporter or hidden by staff: not on public pages.
+      hidden: closed('Hidden'),
     },
   },
   application: {

@@ -1,7 +1,13 @@
 import type { Config } from '../../platform/config.js';
 import type { Mailer } from '../../platform/outbox/mailer.js';
-import { CASE_KINDS, casePath, initialStatus, statusDefinition } from './kinds.js';
-import { receivedText, type CaseService, type NotifyPayload } from './service.js';
+import { CASE_KINDS, casePath, initialStatus, statusDefinition, type CaseKind } from './kinds.js';
+import { reporterLink } from './reporter-link.js';
+import {
+  receivedText,
+  type CaseService,
+  type CheckResolvedPayload,
+  type NotifyPayload,
+} from './service.js';
 
 /**
  * The outbox job behind every public timeline event: emails each subscriber what changed,
@@ -47,10 +53,47 @@ export function notifySubscribers(deps: { cases: CaseService; mailer: Mailer; co
         subject,
         text: [
           ...lines,
+          // Only the person who opened it may hide their name or withdraw it.
+          ...((CASE_KINDS[found.kind] as CaseKind).reporterCanManage &&
+          subscriber.email === found.contact.email
+            ? [
+                '',
+                `To hide your name or withdraw your ${noun}: ${reporterLink(deps.config, found, 'manage')}`,
+              ]
+            : []),
           '',
           `To stop these emails: ${deps.config.publicUrl}/track/unsubscribe/${subscriber.token}`,
         ].join('\n'),
       });
     }
+  };
+}
+
+/**
+ * Some weeks after a case reached a status with `checkAfterDays` (a report marked fixed),
+ * asks the person who opened it whether it really is resolved, unless it has moved on since.
+ */
+export function askIfResolved(deps: { cases: CaseService; mailer: Mailer; config: Config }) {
+  return async (payload: unknown): Promise<void> => {
+    const { caseId, eventId } = payload as CheckResolvedPayload;
+    const found = await deps.cases.getById(caseId);
+    if (!found?.contact.email) return;
+    const timeline = await deps.cases.timeline(caseId, { publicOnly: true });
+    const lastChange = timeline.filter((e) => e.type === 'status_changed').at(-1);
+    if (lastChange?.id !== eventId) return; // Reopened or changed since: nothing to ask.
+    const noun = CASE_KINDS[found.kind].noun;
+    await deps.mailer.send({
+      to: found.contact.email,
+      subject: `Is it fixed? Your ${noun} ${found.ref}`,
+      text: [
+        `A few weeks ago we marked your ${noun} "${found.title}" as ${found.statusLabel.toLowerCase()}.`,
+        '',
+        `Is it really? Tell us in one click, and if it is not, we will look again: ${reporterLink(deps.config, found, 'resolved')}`,
+        '',
+        `Your reference is ${found.ref}.`,
+        '',
+        deps.config.council.name,
+      ].join('\n'),
+    });
   };
 }

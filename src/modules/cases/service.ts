@@ -102,6 +102,14 @@ export interface RecordEventInput {
   data?: Record<string, unknown>;
 }
 
+/** The job that asks a resident, some weeks after "fixed", whether it really is (kinds.ts checkAfterDays). */
+export const CHECK_RESOLVED_JOB = 'case.check-resolved';
+export interface CheckResolvedPayload {
+  caseId: number;
+  /** The status change that started the wait; a later change makes the question moot. */
+  eventId: number;
+}
+
 /** The job the outbox runs to tell subscribers about a public event. */
 export const NOTIFY_JOB = 'case.notify';
 export interface NotifyPayload {
@@ -242,13 +250,18 @@ export class CaseService {
         updated_at: now,
         closed_at: next.open311 === 'closed' ? (current.closed_at ?? now) : null,
       });
-      await cases.recordEvent(caseId, {
+      const event = await cases.recordEvent(caseId, {
         type: 'status_changed',
         actor,
         public: true,
         body: options.publicText ?? null,
         data: { from: current.status, to: status },
       });
+      if (next.checkAfterDays) {
+        const payload: CheckResolvedPayload = { caseId, eventId: event.id };
+        const runAt = new Date(this.clock().getTime() + next.checkAfterDays * 24 * 60 * 60_000);
+        await enqueue(trx, { type: CHECK_RESOLVED_JOB, payload, runAt }, this.clock());
+      }
       return toCase(updated);
     });
   }
@@ -381,7 +394,7 @@ export class CaseService {
     // from the first one, open country after a few. Each pass is exact within its own reach,
     // and the database orders by distance, so a full page is the nearest there is.
     const radius = Math.min(radiusMetres, FURTHEST_METRES);
-    let reach = Math.min(radius, Number(process.env.FIRST ?? FIRST_REACH_METRES));
+    let reach = Math.min(radius, serviceCodes ? FIRST_REACH.inCategories : FIRST_REACH.any);
     for (;;) {
       const rows = await q.nearest(this.db, {
         centre: point,
@@ -409,7 +422,7 @@ export class CaseService {
             case: found,
             distanceMetres: Math.round(distance),
           }));
-      reach = Math.min(radius, reach * Number(process.env.GROWTH ?? REACH_GROWTH));
+      reach = Math.min(radius, reach * REACH_GROWTH);
     }
   }
 
@@ -441,8 +454,11 @@ export class CaseService {
   }
 }
 
-/** Where `near` looks first, and how much wider each next look is. */
-const FIRST_REACH_METRES = 100;
+/**
+ * Where `near` looks first, in metres: a street's worth of all reports, or wider when only
+ * some categories count, as each is a small share of them. Each next look is wider still.
+ */
+const FIRST_REACH = { any: 100, inCategories: 250 };
 const REACH_GROWTH = 4;
 
 /** The statuses of these kinds that Open311 calls `state`. */

@@ -79,10 +79,12 @@ export function reportsApi(
       });
       return {
         reports: await Promise.all(
-          found.map(async (n) => ({
-            ...(await publicJson(n.case)),
-            distance_metres: n.distanceMetres,
-          })),
+          found
+            .filter((n) => n.case.status !== 'hidden')
+            .map(async (n) => ({
+              ...(await publicJson(n.case)),
+              distance_metres: n.distanceMetres,
+            })),
         ),
       };
     },

@@ -40,6 +40,7 @@ export function reportFeeds(
       const near = await cases.near(point, radius, { kind: 'report', limit: 500 });
       const newest = near
         .map((n) => n.case)
+        .filter((c) => c.status !== 'hidden')
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
         .slice(0, FEED_SIZE);
       const path = `/reports/feed.atom?lat=${point.lat.toFixed(5)}&lng=${point.lng.toFixed(5)}&radius=${String(radius)}`;

@@ -41,6 +41,7 @@ import {
   processPhoto,
 } from './photos.js';
 import { publicReportsRoutes } from './public.js';
+import { reporterRoutes } from './reporter.js';
 import { categoryName, questionsPage, ReportService, type Category } from './service.js';
 
 /** Someone who sends a whole report faster than this is a script, not a person. */
@@ -68,6 +69,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   await app.register(publicReportsRoutes, { ...options, reports, gazetteer });
   await app.register(reportFeeds, { ...options, reports, gazetteer });
   await app.register(reportsApi, { ...options, reports, gazetteer });
+  await app.register(reporterRoutes, { ...options, reports, gazetteer });
 
   const mapSettings = {
     tiles: config.council.map.tiles,
@@ -329,19 +331,20 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       }
 
       const page = questionsPage(category);
-      const given = { ...draft.answers };
+      const given = new Map(Object.entries(draft.answers));
       for (const field of page.fields) {
-        if (!fieldApplies(field, given)) {
-          delete given[field.name];
+        // Fields hidden by an answer on this page are dropped, whatever was sent for them.
+        if (!fieldApplies(field, Object.fromEntries(given))) {
+          given.delete(field.name);
           continue;
         }
         const reading = readField(field, fields);
         raws[field.name] = reading.raw;
         if (reading.error) errors[field.name] = reading.error;
-        if (reading.value === undefined) delete given[field.name];
-        else given[field.name] = reading.value;
+        if (reading.value === undefined) given.delete(field.name);
+        else given.set(field.name, reading.value);
       }
-      draft.answers = applicableAnswers({ pages: [page] }, given);
+      draft.answers = applicableAnswers({ pages: [page] }, Object.fromEntries(given));
 
       const description = text(fields.description).trim();
       raws.description = description;

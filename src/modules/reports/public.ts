@@ -26,10 +26,11 @@ type State = 'open' | 'closed' | undefined;
  * status, timeline) and a list of reports near a place. Reporters' contact details are
  * never shown; their name only if they chose.
  */
-export async function publicReportsRoutes(
+export function publicReportsRoutes(
   app: FastifyInstance,
   { services, files, config, reports, gazetteer }: ReportsOptions,
-): Promise<void> {
+  done: () => void,
+): void {
   const { cases } = services;
 
   /** The report a reference names, or a 404 that says so plainly. */
@@ -104,11 +105,14 @@ export async function publicReportsRoutes(
       offset: (page - 1) * PAGE_SIZE,
     });
     const items = await Promise.all(
-      found.slice(0, PAGE_SIZE).map(async ({ case: c, distanceMetres }) => ({
-        found: c,
-        distanceMetres,
-        photo: (await reports.visiblePhotos(c))[0],
-      })),
+      found
+        .slice(0, PAGE_SIZE)
+        .filter(({ case: c }) => c.status !== 'hidden')
+        .map(async ({ case: c, distanceMetres }) => ({
+          found: c,
+          distanceMetres,
+          photo: (await reports.visiblePhotos(c))[0],
+        })),
     );
     const link = (n: number) =>
       `/reports?${new URLSearchParams({
@@ -131,6 +135,7 @@ export async function publicReportsRoutes(
       }).toString()}`,
     });
   });
+  done();
 }
 
 export function parseState(value: string | undefined): State {

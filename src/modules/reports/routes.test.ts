@@ -3,7 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { buildTestApp, dialects, screen, Visitor, type TestApp } from '../../../test/helper.js';
+import { LocalFileStorage } from '../../platform/storage/storage.js';
+import { askIfResolved } from '../cases/notify.js';
+import { reporterLink } from '../cases/reporter-link.js';
 import { CaseService } from '../cases/service.js';
+import { loadCatalogue } from '../catalogue/definition.js';
+import { CatalogueService } from '../catalogue/service.js';
+import { processPhoto } from './photos.js';
+import { ReportService } from './service.js';
 
 /** A small photo, as a phone would send it. */
 function photo(): Promise<Buffer> {
@@ -43,7 +50,7 @@ function errorsOn(html: string): string[] {
 }
 
 for (const dialect of dialects()) {
-  test(`Report It on ${dialect}`, async (t) => {
+  await test(`Report It on ${dialect}`, async (t) => {
     const { app, database }: TestApp = await buildTestApp(t, dialect);
     const cases = new CaseService(database.db);
 
@@ -75,7 +82,7 @@ for (const dialect of dialects()) {
         assert.deepEqual(found.location, { lat: 51.4203, lng: -2.2011 });
         const count = await database.db
           .selectFrom('cases')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
           .where('idempotency_key', 'like', 'report:%')
           .executeTakeFirstOrThrow();
         assert.equal(Number(count.n), 1);
@@ -140,7 +147,7 @@ for (const dialect of dialects()) {
   });
 }
 
-test('Report It refuses what it cannot use, saying why', async (t) => {
+await test('Report It refuses what it cannot use, saying why', async (t) => {
   const { app } = await buildTestApp(t);
 
   await t.test('the where page explains each kind of bad location', async () => {
@@ -174,7 +181,7 @@ test('Report It refuses what it cannot use, saying why', async (t) => {
       assert.match((await visitor.get('/report/not-ours')).body, /outside our area/);
       const trunkRoad = await visitor.post('/report/where', { place: 'A36' });
       assert.equal(trunkRoad.headers.location, '/report/not-ours?body=National%20Highways');
-      const page = await visitor.get(trunkRoad.headers.location as string);
+      const page = await visitor.get(trunkRoad.headers.location);
       assert.match(page.body, /Report this to National Highways/);
       assert.match(page.body, /0300 123 5000/);
     },
@@ -286,5 +293,119 @@ test('Report It refuses what it cannot use, saying why', async (t) => {
       400,
     );
     assert.equal((await app.inject('/api/v1/reports/PTH-0000-0000')).statusCode, 400);
+  });
+});
+
+await test('the reporter, from the links in their emails, and staff look after a report', async (t) => {
+  const { app, database, config } = await buildTestApp(t);
+  const cases = new CaseService(database.db);
+  const reports = new ReportService(
+    cases,
+    new CatalogueService(loadCatalogue(config.servicesDir)),
+    config.council,
+  );
+  const pothole = reports.category('report-a-pothole');
+  assert.ok(pothole);
+  const stored = await processPhoto(await photo(), new LocalFileStorage(`${config.dataDir}/files`));
+  assert.ok(stored.ok);
+  const made = await reports.submit({
+    id: 'staff-and-reporter',
+    category: pothole,
+    location: { lat: 51.4203, lng: -2.2011, label: 'Near Market Street, Westmoor', source: 'map' },
+    area: 'North',
+    answers: {},
+    description: 'Next to the house of Mr Jones at number 4.',
+    photos: [stored.photo],
+    contact: { name: 'Sam Resident', email: 'sam@example.org', phone: null, showName: false },
+    accountId: null,
+    channel: 'web',
+    actor: { type: 'resident' },
+  });
+  const path = (url: string) => url.replace(config.publicUrl, '');
+  const staff = { type: 'staff' as const, id: 7, name: 'Highways officer' };
+
+  await t.test('staff edit the public text, keeping the original, and hide a photo', async () => {
+    await reports.editDescription(made, 'Next to number 4.', staff);
+    const edited = await cases.getById(made.id);
+    assert.ok(edited);
+    assert.equal(edited.data.description, 'Next to number 4.');
+    assert.equal(edited.data.originalDescription, 'Next to the house of Mr Jones at number 4.');
+    const internal = await cases.timeline(made.id, { publicOnly: false });
+    assert.ok(internal.some((e) => e.body === 'Public description edited.' && !e.public));
+    const page = await app.inject(`/reports/${made.ref}`);
+    assert.doesNotMatch(page.body, /Mr Jones/);
+    const photoUrl = `/reports/${made.ref}/photos/${stored.photo.id}/display.jpg`;
+    assert.equal((await app.inject(photoUrl)).statusCode, 200);
+    await reports.setPhotoShown(made, stored.photo.id, false, staff);
+    assert.equal((await app.inject(photoUrl)).statusCode, 404);
+    assert.doesNotMatch((await app.inject(`/reports/${made.ref}`)).body, /Photos/);
+  });
+
+  await t.test('an expected fix date is shown once staff set one', async () => {
+    await assert.rejects(reports.setExpectedFixDate(made, '31/12/2026', staff), /real date/);
+    await reports.setExpectedFixDate(made, '2026-12-18', staff);
+    const page = await app.inject(`/reports/${made.ref}`);
+    assert.match(page.body, /Expected to be fixed by/);
+    assert.match(page.body, /We expect to fix this by 18 December 2026\./);
+  });
+
+  await t.test(
+    '“is it fixed?” four weeks after fixed; no reopens it with the reason for staff',
+    async () => {
+      const before = Date.now();
+      await cases.changeStatus(made.id, 'fixed', staff, { publicText: 'Filled.' });
+      const job = await database.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('type', '=', 'case.check-resolved')
+        .executeTakeFirstOrThrow();
+      const days = (Date.parse(job.run_at) - before) / (24 * 60 * 60_000);
+      assert.ok(days > 27.9 && days < 28.1, `asked after ${String(days)} days`);
+      const sent: { to: string; text: string }[] = [];
+      await askIfResolved({
+        cases,
+        config,
+        mailer: { send: (email) => Promise.resolve(void sent.push(email)) },
+      })(JSON.parse(job.payload));
+      assert.equal(sent.length, 1);
+      const [email] = sent;
+      assert.equal(email.to, 'sam@example.org');
+      const link = /(https?:\/\/\S+\/resolved\/\S+)/.exec(email.text)?.[1] ?? '';
+      const visitor = new Visitor(app);
+      assert.equal((await visitor.get(path(link))).statusCode, 200);
+      const noReason = await visitor.post(path(link), { fixed: 'no' });
+      assert.deepEqual(errorsOn(noReason.body), ['Tell us what is still wrong']);
+      await visitor.post(path(link), { fixed: 'no', reason: 'The hole is back after the rain.' });
+      const reopened = await cases.getById(made.id);
+      assert.equal(reopened?.status, 'confirmed');
+      const internal = await cases.timeline(made.id, { publicOnly: false });
+      assert.ok(
+        internal.some((e) => e.body?.includes('The hole is back after the rain.') && !e.public),
+      );
+      // A forged or other report's link is refused.
+      assert.equal(
+        (await visitor.get(`/reports/${made.ref}/resolved/not-a-token`)).statusCode,
+        404,
+      );
+    },
+  );
+
+  await t.test('the reporter shows or hides their name, and withdraws the report', async () => {
+    const link = path(reporterLink(config, made, 'manage'));
+    const visitor = new Visitor(app);
+    await visitor.get(link);
+    await visitor.post(link, { action: 'show-name' });
+    assert.match((await app.inject(`/reports/${made.ref}`)).body, /by Sam Resident/);
+    await visitor.post(link, { action: 'hide-name' });
+    assert.doesNotMatch((await app.inject(`/reports/${made.ref}`)).body, /Sam Resident/);
+    const withdrawn = await visitor.post(link, { action: 'withdraw', reason: 'Fixed it myself' });
+    assert.match(withdrawn.body, /Your report is withdrawn/);
+    assert.equal((await app.inject(`/reports/${made.ref}`)).statusCode, 404);
+    const near = await app.inject('/api/v1/reports?lat=51.4203&lng=-2.2011&radius=50');
+    assert.ok(!near.json<{ reports: { ref: string }[] }>().reports.some((r) => r.ref === made.ref));
+    const internal = await cases.timeline(made.id, { publicOnly: false });
+    assert.ok(
+      internal.some((e) => e.body === 'Withdrawn by the reporter. Their reason: Fixed it myself'),
+    );
   });
 });

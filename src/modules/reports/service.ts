@@ -1,6 +1,6 @@
 import type { Council } from '../../platform/config.js';
 import type { Point } from '../../platform/geo/geo.js';
-import { NotFoundError } from '../../platform/errors.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
 import { addWorkingDays } from '../cases/sla.js';
 import type { Field, Page, ServiceDefinition } from '../catalogue/definition.js';
@@ -122,7 +122,6 @@ export class ReportService {
   }
 
   async submit(report: NewReport, now = new Date()): Promise<Case> {
-    const { category } = report;
     const idempotencyKey = `report:${report.id}`;
     const sent = await this.cases.getByIdempotencyKey(idempotencyKey);
     if (sent) return sent;
@@ -207,7 +206,7 @@ export class ReportService {
 
   /** A report as anyone may see it, or undefined if the reference is not a report. */
   async publicReport(found: Case): Promise<PublicReport | undefined> {
-    if (found.kind !== 'report') return undefined;
+    if (found.kind !== 'report' || found.status === 'hidden') return undefined;
     const category = this.category(found.serviceCode);
     const data = found.data as ReportData;
     return {
@@ -234,6 +233,149 @@ export class ReportService {
     };
   }
 
+  // ---- The reporter, through the link in their emails -------------------------------
+
+  /** Shows or hides the reporter's name on the public report. */
+  async setShowName(found: Case, show: boolean): Promise<Case> {
+    return this.cases.updateData(
+      found.id,
+      { showName: show },
+      {
+        type: 'internal_note',
+        actor: { type: 'resident' },
+        public: false,
+        body: show
+          ? 'The reporter chose to show their name on the public report.'
+          : 'The reporter chose to hide their name on the public report.',
+      },
+    );
+  }
+
+  /** The reporter takes their report down; staff still have it, and see why. */
+  async withdraw(found: Case, reason: string | null): Promise<void> {
+    await this.cases.transaction(async (cases) => {
+      await cases.recordEvent(found.id, {
+        type: 'internal_note',
+        actor: { type: 'resident' },
+        public: false,
+        body: `Withdrawn by the reporter.${reason ? ` Their reason: ${reason}` : ''}`,
+        data: { withdrawn: true },
+      });
+      await cases.changeStatus(
+        found.id,
+        'hidden',
+        { type: 'resident' },
+        {
+          publicText: 'The report was withdrawn by the person who made it.',
+        },
+      );
+    });
+  }
+
+  /** "Is it fixed?" — no: the report opens again, and staff see the reporter's reason. */
+  async reopen(found: Case, reason: string): Promise<void> {
+    await this.cases.transaction(async (cases) => {
+      await cases.recordEvent(found.id, {
+        type: 'internal_note',
+        actor: { type: 'resident' },
+        public: false,
+        body: `The reporter says it is not fixed: ${reason}`,
+        data: { reopened: true },
+      });
+      await cases.changeStatus(
+        found.id,
+        'confirmed',
+        { type: 'resident' },
+        {
+          publicText: 'Reopened: the person who reported this says it is not fixed.',
+        },
+      );
+    });
+  }
+
+  /** "Is it fixed?" — yes: recorded for staff, nothing changes. */
+  async confirmFixed(found: Case): Promise<void> {
+    await this.cases.recordEvent(found.id, {
+      type: 'internal_note',
+      actor: { type: 'resident' },
+      public: false,
+      body: 'The reporter confirmed it is fixed.',
+      data: { confirmedFixed: true },
+    });
+  }
+
+  // ---- Staff -------------------------------------------------------------------------
+
+  /** Staff take a report off public pages (abuse, personal details), saying why internally. */
+  async hide(found: Case, staff: Actor, reason: string): Promise<void> {
+    await this.cases.transaction(async (cases) => {
+      await cases.recordEvent(found.id, {
+        type: 'internal_note',
+        actor: staff,
+        public: false,
+        body: `Report hidden: ${reason}`,
+        data: { hidden: true },
+      });
+      await cases.changeStatus(found.id, 'hidden', staff, {
+        publicText: 'This report has been hidden by the council.',
+      });
+    });
+  }
+
+  /**
+   * Staff change the public description (e.g. to remove someone's name). The resident's
+   * original words are kept, and the change is on the internal timeline with both versions.
+   */
+  async editDescription(found: Case, description: string, staff: Actor): Promise<Case> {
+    const data = found.data as ReportData;
+    const before = data.description ?? null;
+    return this.cases.updateData(
+      found.id,
+      {
+        description,
+        // Only the first edit records the original: later ones keep what the resident wrote.
+        originalDescription: data.originalDescription ?? before,
+      },
+      {
+        type: 'internal_note',
+        actor: staff,
+        public: false,
+        body: 'Public description edited.',
+        data: { before, after: description },
+      },
+    );
+  }
+
+  /** Staff say when they expect it to be fixed; the reporter and followers are told. */
+  async setExpectedFixDate(found: Case, date: string, staff: Actor): Promise<Case> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
+      throw new ValidationError('Enter the expected fix date as a real date', 'expectedFixDate');
+    const readable = new Date(date).toLocaleDateString('en-GB', {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+    return this.cases.updateData(
+      found.id,
+      { expectedFixDate: date },
+      {
+        type: 'public_update',
+        actor: staff,
+        public: true,
+        body: `We expect to fix this by ${readable}.`,
+        data: { expectedFixDate: date },
+      },
+    );
+  }
+
+  /** Staff hide one photo from public pages (or show it again). */
+  async setPhotoShown(found: Case, photoId: string, shown: boolean, staff: Actor): Promise<void> {
+    const photo = ((found.data as ReportData).photos ?? []).find((p) => p.id === photoId);
+    if (!photo) throw new NotFoundError('That report has no such photo.');
+    await this.cases.setAttachmentPublic(found.id, photo.renditions.full, shown, staff);
+  }
+
   /** The photos of a report that staff have not hidden. */
   async visiblePhotos(found: Case): Promise<Omit<StoredPhoto, 'bytes'>[]> {
     const shown = new Set(
@@ -256,4 +398,6 @@ interface ReportData {
   photos?: Omit<StoredPhoto, 'bytes'>[];
   showName?: boolean;
   expectedFixDate?: string;
+  /** The resident's own words, kept when staff edit the public description. */
+  originalDescription?: string | null;
 }

@@ -1,4 +1,10 @@
 import type {
+  AccountAttemptTable,
+  AccountCaseViewTable,
+  AccountTable,
+  AccountTokenTable,
+} from './tables/accounts.js';
+import type {
   AttachmentTable,
   CaseEventTable,
   CaseTable,
@@ -15,4 +21,8 @@ export interface DB {
   jobs: JobTable;
   sessions: SessionTable;
   saved_forms: SavedFormTable;
+  accounts: AccountTable;
+  account_tokens: AccountTokenTable;
+  account_attempts: AccountAttemptTable;
+  account_case_views: AccountCaseViewTable;
 }

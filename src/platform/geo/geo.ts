@@ -54,10 +54,11 @@ export interface CircleCover {
 }
 
 /**
- * Enough cells to fit a circle closely, few enough that each range stays one cheap index
- * seek. 250 m takes precision-7 cells (153 m × 96 m here), 2 km precision 6, 5 km precision 5.
+ * Few cells, because each range is a branch PostgreSQL plans anew on every query; the
+ * position columns in the index drop what a coarse cell holds outside the circle's box.
+ * Here, 100 m takes precision-7 cells (96 m × 153 m), 250 m and 400 m precision 6, 2 km 5.
  */
-const MAX_COVERING_CELLS = 64;
+const MAX_COVERING_CELLS = 16;
 
 const BASE32 = '0123456789bcdefghjkmnpqrstuvwxyz';
 
@@ -71,8 +72,7 @@ export function coveringRanges(centre: Point, radiusMetres: number): CircleCover
   let precision = GEOHASH_PRECISION;
   while (
     precision > 1 &&
-    boxes.reduce((n, box) => n + cellsIn(box, precision), 0) >
-      Number(process.env.MAXCELLS ?? MAX_COVERING_CELLS)
+    boxes.reduce((n, box) => n + cellsIn(box, precision), 0) > MAX_COVERING_CELLS
   )
     precision--;
   const cells = [

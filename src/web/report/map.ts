@@ -2,13 +2,11 @@
 // is. It is an extra way to answer: the search box above it works for everyone.
 import {
   circleMarker,
-  map as createMap,
-  tileLayer,
   type CircleMarker,
-  type LatLngTuple,
   type Map as LeafletMap,
 } from 'leaflet/dist/leaflet-src.esm.js';
-import { toCoordinates, type Coordinates } from './coordinates.js';
+import type { Coordinates } from './coordinates.js';
+import { createTileMap, toLatLng } from './tile-map.js';
 
 export interface LocationMap {
   /** Puts the marker at `point`; `closeUp` also centres the map on it, zoomed in to street level. */
@@ -22,21 +20,14 @@ const HINT_ID = 'report-map-hint';
 const KEYBOARD_CLASS = 'report-map--keyboard';
 
 /**
- * Turns the empty `.report-map` element into a map, configured by its data attributes:
- * `data-tiles` (URL template), `data-attribution`, `data-centre` ("lat,lng") and
- * `data-zoom`. Calls `onChoose` with the point the resident clicks, taps, or (pressing
+ * Turns the empty `.report-map` element into a map (configured as `createTileMap`
+ * describes), with a hint above it on how to use it. Calls `onChoose` with the point the resident clicks, taps, or (pressing
  * Enter or Space on the focused map) has in the middle of the map.
  */
 export function createLocationMap(
   container: HTMLElement,
   onChoose: (point: Coordinates) => void,
 ): LocationMap {
-  const tiles = container.dataset.tiles;
-  if (!tiles) throw new Error('The map has no data-tiles URL');
-  const [centreLat, centreLng] = (container.dataset.centre ?? '').split(',');
-  const centre = toCoordinates(centreLat, centreLng) ?? { lat: 54, lng: -2 };
-  const zoom = Number(container.dataset.zoom) || 11;
-
   const hint = document.createElement('p');
   hint.className = 'govuk-hint report-map-hint';
   hint.id = HINT_ID;
@@ -44,29 +35,18 @@ export function createLocationMap(
     'Or select the place on the map. With a keyboard, move the map with the arrow keys, ' +
     'zoom with + and -, and press Enter to choose the middle of the map.';
   container.before(hint);
-  // The map takes space only once it works: without JavaScript the element is empty and hidden.
-  container.classList.add('report-map--active');
-  // An application, so screen readers pass the arrow keys to the map instead of reading with them.
-  container.setAttribute('role', 'application');
-  container.setAttribute('aria-label', 'Map: select where the problem is');
-  container.setAttribute('aria-describedby', HINT_ID);
 
   let map: LeafletMap;
   try {
-    map = createMap(container, {
-      center: tuple(centre),
-      zoom,
-      keyboard: true,
-      // The map sits in a long form: a mouse wheel should scroll the page, not zoom the map.
-      scrollWheelZoom: false,
+    map = createTileMap(container, {
+      // An application, so screen readers pass the arrow keys to the map instead of reading with them.
+      role: 'application',
+      label: 'Map: select where the problem is',
+      describedBy: HINT_ID,
     });
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    tileLayer(tiles, { attribution: container.dataset.attribution ?? '', maxZoom: 19 }).addTo(map);
   } catch (error) {
-    // Back to the page as it was: no empty box, no hint about a map that is not there.
+    // No hint about a map that is not there.
     hint.remove();
-    container.classList.remove('report-map--active');
-    for (const name of ['role', 'aria-label', 'aria-describedby']) container.removeAttribute(name);
     throw error;
   }
 
@@ -102,7 +82,7 @@ export function createLocationMap(
   let marker: CircleMarker | undefined;
   return {
     show(point, closeUp) {
-      const at = tuple(point);
+      const at = toLatLng(point);
       if (marker) marker.setLatLng(at);
       // Not interactive, so a click on the marker chooses that spot on the map.
       else
@@ -118,8 +98,4 @@ export function createLocationMap(
       marker = undefined;
     },
   };
-}
-
-function tuple(point: Coordinates): LatLngTuple {
-  return [point.lat, point.lng];
 }

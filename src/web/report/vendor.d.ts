@@ -25,12 +25,34 @@ declare module 'leaflet/dist/leaflet-src.esm.js' {
     setLatLng(latlng: LatLngTuple): this;
   }
 
+  export interface Popup {
+    getElement(): HTMLElement | undefined;
+  }
+
+  export interface PopupEvent {
+    popup: Popup;
+  }
+
+  export interface Marker extends Layer {
+    bindPopup(content: HTMLElement): this;
+    openPopup(): this;
+    getElement(): HTMLElement | undefined;
+    on(type: 'popupopen' | 'popupclose', handler: (event: PopupEvent) => void): this;
+  }
+
+  export interface Icon {
+    createIcon(oldIcon?: HTMLElement): HTMLElement;
+  }
+
   export interface Map {
     setView(center: LatLngTuple, zoom?: number): this;
     panTo(center: LatLngTuple): this;
     getCenter(): LatLng;
     getZoom(): number;
     on(type: 'click', handler: (event: LeafletMouseEvent) => void): this;
+    /** Takes the map out of its element, leaving it as it was. */
+    remove(): this;
+    fitBounds(points: LatLngTuple[], options?: { padding?: [number, number]; maxZoom?: number }): this;
     attributionControl: { setPrefix(prefix: string | false): unknown };
   }
 
@@ -47,6 +69,13 @@ declare module 'leaflet/dist/leaflet-src.esm.js' {
     urlTemplate: string,
     options?: { attribution?: string; maxZoom?: number },
   ): Layer;
+
+  export function marker(
+    latlng: LatLngTuple,
+    options?: { icon?: Icon; title?: string; keyboard?: boolean; riseOnHover?: boolean },
+  ): Marker;
+
+  export function divIcon(options?: { className?: string; iconSize?: [number, number] }): Icon;
 
   export function circleMarker(
     latlng: LatLngTuple,

@@ -5,6 +5,7 @@ import { outboxAndSessions } from './20261129T0601_outbox_and_sessions.js';
 import { caseIdempotency } from './20261129T0700_case_idempotency.js';
 import { savedForms } from './20261129T0710_saved_forms.js';
 import { casesNearIndex } from './20261129T0900_cases_near_index.js';
+import { accounts } from './20261129T1000_accounts.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T0700_case_idempotency': caseIdempotency,
   '20261129T0710_saved_forms': savedForms,
   '20261129T0900_cases_near_index': casesNearIndex,
+  '20261129T1000_accounts': accounts,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

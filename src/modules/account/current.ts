@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ModuleOptions } from '../../app.js';
+import type { Session } from '../../platform/http/session.js';
+import type { SignedInAccount } from './service.js';
+
+export type { SignedInAccount } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The resident signed in on this request's session, or null. */
+    account: SignedInAccount | null;
+  }
+}
+
+/** A signed-in session ends after this long without a request… */
+export const IDLE_TIMEOUT_MS = 30 * 60_000;
+/** …and this long after signing in, however busy. */
+export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60_000;
+/** Saving "last seen" on every request would write the session every time; a minute's slack is fine. */
+const TOUCH_AFTER_MS = 60_000;
+
+const SIGN_IN = 'signIn';
+const SIGNED_OUT = 'signedOutBecause';
+
+interface StoredSignIn {
+  accountId: number;
+  signedInAt: number;
+  lastSeenAt: number;
+}
+
+/** Why a resident who did not sign out is no longer signed in, to tell them on the sign-in page. */
+export type SignedOutReason = 'idle' | 'too-long' | 'elsewhere';
+
+function storedSignIn(value: unknown): StoredSignIn | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { accountId, signedInAt, lastSeenAt } = value as Record<string, unknown>;
+  return typeof accountId === 'number' &&
+    typeof signedInAt === 'number' &&
+    typeof lastSeenAt === 'number'
+    ? { accountId, signedInAt, lastSeenAt }
+    : undefined;
+}
+
+/** Signs the resident in on this session, under a new session id so a planted one is worthless. */
+export function signInSession(session: Session, accountId: number, at: Date): void {
+  session.regenerate();
+  session.delete(SIGNED_OUT);
+  const signIn: StoredSignIn = {
+    accountId,
+    signedInAt: at.getTime(),
+    lastSeenAt: at.getTime(),
+  };
+  session.set(SIGN_IN, signIn);
+}
+
+/** The reason the resident was signed out without asking, once: reading it forgets it. */
+export function takeSignedOutReason(session: Session): SignedOutReason | undefined {
+  const reason = session.get(SIGNED_OUT);
+  if (reason === undefined) return undefined;
+  session.delete(SIGNED_OUT);
+  return reason === 'idle' || reason === 'too-long' || reason === 'elsewhere' ? reason : undefined;
+}
+
+/**
+ * Sets `request.account` on every request from the session: null when nobody is signed in,
+ * the sign-in has timed out (idle or absolute), or it was ended from elsewhere ("sign out of
+ * all devices", a new password). Signed-out requests cost nothing: the database is asked only
+ * when the session holds a sign-in. Wrapped with fastify-plugin so it applies app-wide.
+ */
+export const accountPlugin = fp(
+  (app: FastifyInstance, { services }: ModuleOptions, done: () => void) => {
+    const { accounts } = services;
+    app.decorateRequest('account', null);
+
+    app.addHook('onRequest', async (request) => {
+      const { session } = request;
+      const signIn = storedSignIn(session.get(SIGN_IN));
+      if (!signIn) return;
+      const now = accounts.now().getTime();
+      const signOut = (reason: SignedOutReason) => {
+        session.delete(SIGN_IN);
+        session.set(SIGNED_OUT, reason);
+      };
+      if (now - signIn.lastSeenAt > IDLE_TIMEOUT_MS) {
+        signOut('idle');
+        return;
+      }
+      if (now - signIn.signedInAt > ABSOLUTE_TIMEOUT_MS) {
+        signOut('too-long');
+        return;
+      }
+      const account = await accounts.forSession(signIn.accountId, new Date(signIn.signedInAt));
+      if (!account) {
+        signOut('elsewhere');
+        return;
+      }
+      request.account = account;
+      if (now - signIn.lastSeenAt > TOUCH_AFTER_MS)
+        session.set(SIGN_IN, { ...signIn, lastSeenAt: now });
+    });
+    done();
+  },
+  { name: 'shire-account', dependencies: ['shire-session'] },
+);
