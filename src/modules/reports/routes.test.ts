@@ -369,6 +369,7 @@ await test('the reporter, from the links in their emails, and staff look after a
       })(JSON.parse(job.payload));
       assert.equal(sent.length, 1);
       const [email] = sent;
+      assert.ok(email);
       assert.equal(email.to, 'sam@example.org');
       const link = /(https?:\/\/\S+\/resolved\/\S+)/.exec(email.text)?.[1] ?? '';
       const visitor = new Visitor(app);
