@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,6 +59,8 @@ export async function startServer(
   });
   // Links in emails use PUBLIC_URL, so it must name the port we will really listen on.
   const port = await freePort();
+  // Maps need tiles; the real tile servers are out of reach, so a local one stands in.
+  const tiles = env.MAP_TILES_URL ? undefined : await startBlankTileServer(t);
   const config = loadConfig({
     SHIRE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -67,6 +70,7 @@ export async function startServer(
     IN_PROCESS_WORKER: 'true',
     // A crawl asks for every page in a few seconds from one address; that is not abuse.
     RATE_LIMIT_PER_MINUTE: '100000',
+    ...(tiles ? { MAP_TILES_URL: tiles } : {}),
     ...env,
   });
   const database = openDatabase(config);
@@ -82,6 +86,35 @@ export async function startServer(
   running.app = app;
   await app.listen({ host: '127.0.0.1', port });
   return { baseUrl: `http://127.0.0.1:${port}`, app, config, database };
+}
+
+/** A 1×1 grey PNG, served for every map tile. */
+const BLANK_TILE = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** A tile server on its own port (another origin, as a real one is); returns its URL template. */
+async function startBlankTileServer(t: TestContext): Promise<string> {
+  const server = createHttpServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'max-age=3600' });
+    response.end(BLANK_TILE);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${String(port)}/{z}/{x}/{y}.png`;
 }
 
 /** A port nobody is listening on now; the app takes it a moment later. */

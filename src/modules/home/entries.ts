@@ -10,6 +10,12 @@ export interface HomeEntry {
 
 export const HOME_ENTRIES: HomeEntry[] = [
   {
+    href: '/report',
+    title: 'Report a problem',
+    description:
+      'Potholes, fly-tipping, broken street lights and more, with a photo if you have one.',
+  },
+  {
     href: '/services',
     title: 'Find a service',
     description:

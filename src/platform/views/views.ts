@@ -26,6 +26,7 @@ export function createViews(): nunjucks.Environment {
   env.addFilter('date', formatDate);
   env.addFilter('dateTime', formatDateTime);
   env.addFilter('pounds', formatPounds);
+  env.addFilter('age', formatAge);
   return env;
 }
 
@@ -59,3 +60,20 @@ export function formatDateTime(value: Date | string | null | undefined): string 
 export function formatPounds(pence: number): string {
   return `£${(pence / 100).toFixed(2)}`;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** How long ago, in words people use: "today", "yesterday", "3 days ago", "2 weeks ago", else the date. */
+export function formatAge(value: Date | string, now: Date = new Date()): string {
+  const then = new Date(value);
+  const londonDay = (d: Date) => Date.parse(dayFormat.format(d));
+  const days = Math.round((londonDay(now) - londonDay(then)) / DAY_MS);
+  if (days <= 0) return 'today';
+  if (days === 1) return 'yesterday';
+  if (days < 14) return `${String(days)} days ago`;
+  if (days < 60) return `${String(Math.floor(days / 7))} weeks ago`;
+  return `on ${formatDate(then)}`;
+}
+
+// ISO-like calendar day in London, so "yesterday" turns over at midnight there, not in UTC.
+const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' });

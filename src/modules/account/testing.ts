@@ -1,0 +1,77 @@
+/**
+ * What the account tests share: reading the emails the app queued (sealed in the outbox, as a
+ * worker would open them), and a resident who signs up through the real pages.
+ */
+import assert from 'node:assert/strict';
+import type { TestApp, Visitor } from '../../../test/helper.js';
+import { unseal } from '../../platform/crypto.js';
+import { MAIL_JOB, type Email } from '../../platform/outbox/mailer.js';
+
+/** Every email queued so far to `address`, oldest first. */
+export async function emailsTo({ database, config }: TestApp, address: string): Promise<Email[]> {
+  const jobs = await database.db
+    .selectFrom('jobs')
+    .select('payload')
+    .where('type', '=', MAIL_JOB)
+    .orderBy('id')
+    .execute();
+  return jobs
+    .map(
+      (job) =>
+        unseal(
+          config.sessionSecret,
+          'outbox-mail',
+          (JSON.parse(job.payload) as { sealed: string }).sealed,
+        ) as Email,
+    )
+    .filter((email) => email.to === address);
+}
+
+/** The path of the newest link to `linkPath` emailed to `address`, e.g. /account/verify/<token>. */
+export async function emailedLink(app: TestApp, address: string, linkPath: string) {
+  const emails = await emailsTo(app, address);
+  const pattern = new RegExp(`${app.config.publicUrl}(${linkPath}/[\\w-]{43})`);
+  for (const email of emails.reverse()) {
+    const link = pattern.exec(email.text)?.[1];
+    if (link) return link;
+  }
+  assert.fail(`no ${linkPath} link was emailed to ${address}`);
+}
+
+export interface Resident {
+  name: string;
+  email: string;
+  password: string;
+}
+
+let count = 0;
+/** A resident nobody has used yet in this test run. */
+export function newResident(name = 'Ann Example'): Resident {
+  count += 1;
+  return {
+    name,
+    email: `resident${count}-${Date.now()}@example.org`,
+    password: `quiet lantern meadow ${count}`,
+  };
+}
+
+/** Signs up through the pages, confirms with the emailed link and creates a password: signed in. */
+export async function signUp(app: TestApp, visitor: Visitor, resident: Resident): Promise<void> {
+  await visitor.get('/account/sign-up');
+  const started = await visitor.post('/account/sign-up', {
+    name: resident.name,
+    email: resident.email,
+  });
+  assert.equal(started.statusCode, 303, started.body);
+  const link = await emailedLink(app, resident.email, '/account/verify');
+  await visitor.get(link);
+  const created = await visitor.post(link, { password: resident.password, choice: 'password' });
+  assert.equal(created.statusCode, 303, created.body);
+  assert.equal(created.headers.location, '/account');
+}
+
+/** Signs in with email and password through the sign-in page. */
+export async function signIn(visitor: Visitor, resident: Resident) {
+  await visitor.get('/account/sign-in');
+  return visitor.post('/account/sign-in', { email: resident.email, password: resident.password });
+}
