@@ -67,8 +67,12 @@ async function crawl(
     }
     visited.push(url);
     try {
-      const status = (await page.goto(url))?.status() ?? 0;
+      const response = await page.goto(url);
+      const status = response?.status() ?? 0;
       if (status >= 400 || status === 0) problems.push(`${url} answered ${status}`);
+      // Feeds and other machine-readable links are checked by their own tests, not as pages.
+      const type = (await response?.headerValue('content-type')) ?? '';
+      if (status < 400 && !type.startsWith('text/html')) continue;
     } catch (err) {
       problems.push(`${url} did not load: ${(err as Error).message}`);
       continue;

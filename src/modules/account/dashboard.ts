@@ -35,9 +35,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: ModuleOptio
     const here = safeReturnPath(request.url);
     const returnTo = request.method === 'GET' && here && here !== '/account' ? here : undefined;
     return reply.redirect(
-      returnTo
-        ? `/account/sign-in?returnTo=${encodeURIComponent(returnTo)}`
-        : '/account/sign-in',
+      returnTo ? `/account/sign-in?returnTo=${encodeURIComponent(returnTo)}` : '/account/sign-in',
       303,
     );
   });
@@ -108,7 +106,8 @@ export async function dashboardRoutes(app: FastifyInstance, options: ModuleOptio
       found,
       noun: kind.noun,
       tag: statusTag(found),
-      publicPage: kind.publicTimeline && found.kind === 'report' ? `/reports/${found.ref}` : undefined,
+      publicPage:
+        kind.publicTimeline && found.kind === 'report' ? `/reports/${found.ref}` : undefined,
       timeline,
     });
   });
@@ -131,7 +130,9 @@ function readFilters(query: { kind?: string; status?: string }): CaseFilters {
   const knownStatus =
     status === 'open' ||
     status === 'closed' ||
-    (kind !== undefined && status !== undefined && Object.hasOwn(CASE_KINDS[kind].statuses, status));
+    (kind !== undefined &&
+      status !== undefined &&
+      Object.hasOwn(CASE_KINDS[kind].statuses, status));
   return { kind, status: knownStatus ? status : undefined };
 }
 

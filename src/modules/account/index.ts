@@ -27,7 +27,8 @@ const TOKEN = /^[\w-]{43}$/;
 
 const SIGNED_OUT_WORDS: Record<SignedOutReason, string> = {
   idle: 'You were signed out because you had not done anything for 30 minutes. Sign in again to carry on.',
-  'too-long': 'You were signed out because you had been signed in for 12 hours. Sign in again to carry on.',
+  'too-long':
+    'You were signed out because you had been signed in for 12 hours. Sign in again to carry on.',
   elsewhere:
     'You were signed out, because you signed out of all devices or changed your password. Sign in again to carry on.',
 };
@@ -89,7 +90,12 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
     return reply.redirect(safeReturnPath(returnTo) ?? '/account', 303);
   };
 
-  const checkEmail = (request: FastifyRequest, reply: FastifyReply, what: CheckEmailFor, email: string) => {
+  const checkEmail = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    what: CheckEmailFor,
+    email: string,
+  ) => {
     request.session.set(CHECK_EMAIL, { for: what, email });
     return reply.redirect('/account/check-email', 303);
   };
@@ -102,7 +108,10 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
   const GONE = {
     verify_email: { href: '/account/sign-up', text: 'Ask for a new link' },
     sign_in: { href: '/account/sign-in/email', text: 'Ask for a new link to sign in' },
-    reset_password: { href: '/account/password/forgot', text: 'Ask for a new link to reset your password' },
+    reset_password: {
+      href: '/account/password/forgot',
+      text: 'Ask for a new link to reset your password',
+    },
   } as const;
 
   // ---- Sign in with a password -----------------------------------------------------------
@@ -196,28 +205,26 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
     return signUpPage(reply, { name: '', email: '' });
   });
 
-  app.post<{ Body: Body }>(
-    '/account/sign-up',
-    { config: EMAIL_LIMIT },
-    async (request, reply) => {
-      const name = readName(request.body);
-      const email = readEmail(request.body);
-      if (name.error || email.error)
-        return signUpPage(
-          reply,
-          { name: name.raw, email: email.raw },
-          { name: name.error, email: email.error },
-        );
-      await accounts.startSignUp({ name: name.value, email: email.value });
-      return checkEmail(request, reply, 'sign-up', email.value);
-    },
-  );
+  app.post<{ Body: Body }>('/account/sign-up', { config: EMAIL_LIMIT }, async (request, reply) => {
+    const name = readName(request.body);
+    const email = readEmail(request.body);
+    if (name.error || email.error)
+      return signUpPage(
+        reply,
+        { name: name.raw, email: email.raw },
+        { name: name.error, email: email.error },
+      );
+    await accounts.startSignUp({ name: name.value, email: email.value });
+    return checkEmail(request, reply, 'sign-up', email.value);
+  });
 
   app.get('/account/check-email', (request, reply) => {
-    const stored = request.session.get(CHECK_EMAIL) as { for?: unknown; email?: unknown } | undefined;
-    const what = typeof stored?.for === 'string' && Object.hasOwn(CHECK_EMAIL_WORDS, stored.for)
-      ? (stored.for as CheckEmailFor)
-      : undefined;
+    const stored = request.session.get(CHECK_EMAIL) as
+      { for?: unknown; email?: unknown } | undefined;
+    const what =
+      typeof stored?.for === 'string' && Object.hasOwn(CHECK_EMAIL_WORDS, stored.for)
+        ? (stored.for as CheckEmailFor)
+        : undefined;
     if (!what || typeof stored?.email !== 'string') return reply.redirect('/account/sign-in', 303);
     return reply.render('account/views/check-email.njk', {
       pageTitle: 'Check your email',
@@ -313,16 +320,19 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
     },
   );
 
-  app.get<{ Params: { token: string } }>('/account/sign-in/email/:token', async (request, reply) => {
-    const { token } = request.params;
-    if (!TOKEN.test(token) || !(await accounts.linkIsUsable(token, 'sign_in')))
-      return linkGone(reply, GONE.sign_in);
-    // A button, not the link itself: email scanners that open links would use it up.
-    return reply.render('account/views/sign-in-link.njk', {
-      pageTitle: 'Sign in',
-      action: `${LINK_PATHS.sign_in}/${token}`,
-    });
-  });
+  app.get<{ Params: { token: string } }>(
+    '/account/sign-in/email/:token',
+    async (request, reply) => {
+      const { token } = request.params;
+      if (!TOKEN.test(token) || !(await accounts.linkIsUsable(token, 'sign_in')))
+        return linkGone(reply, GONE.sign_in);
+      // A button, not the link itself: email scanners that open links would use it up.
+      return reply.render('account/views/sign-in-link.njk', {
+        pageTitle: 'Sign in',
+        action: `${LINK_PATHS.sign_in}/${token}`,
+      });
+    },
+  );
 
   app.post<{ Params: { token: string } }>(
     '/account/sign-in/email/:token',
@@ -366,12 +376,15 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
       errorSummary: errorSummary({ password: error }),
     });
 
-  app.get<{ Params: { token: string } }>('/account/password/reset/:token', async (request, reply) => {
-    const { token } = request.params;
-    if (!TOKEN.test(token) || !(await accounts.linkIsUsable(token, 'reset_password')))
-      return linkGone(reply, GONE.reset_password);
-    return resetPage(reply, token);
-  });
+  app.get<{ Params: { token: string } }>(
+    '/account/password/reset/:token',
+    async (request, reply) => {
+      const { token } = request.params;
+      if (!TOKEN.test(token) || !(await accounts.linkIsUsable(token, 'reset_password')))
+        return linkGone(reply, GONE.reset_password);
+      return resetPage(reply, token);
+    },
+  );
 
   app.post<{ Params: { token: string }; Body: Body }>(
     '/account/password/reset/:token',

@@ -53,9 +53,7 @@ export async function hashPassword(password: string): Promise<string> {
 
 const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
-function parse(
-  stored: string,
-): { params: Params; salt: Buffer; key: Buffer } | undefined {
+function parse(stored: string): { params: Params; salt: Buffer; key: Buffer } | undefined {
   const match = PHC.exec(stored);
   if (!match) return undefined;
   const [, ln, r, p, salt = '', key = ''] = match;

@@ -1,4 +1,11 @@
-import { sql, type Expression, type Insertable, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+} from 'kysely';
 import type { AccountTable, AccountTokenTable } from '../../platform/db/tables/accounts.js';
 import type { CaseTable } from '../../platform/db/tables/cases.js';
 import type { DB } from '../../platform/db/types.js';

@@ -383,14 +383,19 @@ export class AccountService {
       if (!(await this.mayEmail(trx, email, now))) return;
       const account = await q.findAccountByEmail(trx, email);
       if (!account) {
-        await this.mail(trx, email, `You do not have an account with ${this.settings.councilName}`, [
-          `Someone, probably you, asked to sign in to ${this.settings.councilName} with this email address, but there is no account for it.`,
-          '',
-          'You can create an account at:',
-          `${this.settings.publicUrl}/account/sign-up`,
-          '',
-          'If it was not you, you can ignore this email.',
-        ]);
+        await this.mail(
+          trx,
+          email,
+          `You do not have an account with ${this.settings.councilName}`,
+          [
+            `Someone, probably you, asked to sign in to ${this.settings.councilName} with this email address, but there is no account for it.`,
+            '',
+            'You can create an account at:',
+            `${this.settings.publicUrl}/account/sign-up`,
+            '',
+            'If it was not you, you can ignore this email.',
+          ],
+        );
         return;
       }
       const link = await this.issueLink(trx, account, purpose, returnTo, now);
@@ -459,13 +464,15 @@ function toSignedIn(row: q.AccountRow): SignedInAccount {
 /** The kind and status pairs the filters keep; undefined when they keep everything. */
 function caseFilter({ kind, status }: CaseFilters): q.CaseFilter {
   if (!kind && !status) return undefined;
-  return (kind ? [kind] : KIND_NAMES).map((name) => {
-    const statuses: Record<string, StatusDefinition> = CASE_KINDS[name].statuses;
-    return {
-      kind: name,
-      statuses: Object.entries(statuses)
-        .filter(([value, { open311 }]) => !status || value === status || open311 === status)
-        .map(([value]) => value),
-    };
-  }).filter((pair) => pair.statuses.length > 0);
+  return (kind ? [kind] : KIND_NAMES)
+    .map((name) => {
+      const statuses: Record<string, StatusDefinition> = CASE_KINDS[name].statuses;
+      return {
+        kind: name,
+        statuses: Object.entries(statuses)
+          .filter(([value, { open311 }]) => !status || value === status || open311 === status)
+          .map(([value]) => value),
+      };
+    })
+    .filter((pair) => pair.statuses.length > 0);
 }

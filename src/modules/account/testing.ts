@@ -3,13 +3,29 @@
  * worker would open them), and a resident who signs up through the real pages.
  */
 import assert from 'node:assert/strict';
+import type { Kysely } from 'kysely';
 import type { TestApp, Visitor } from '../../../test/helper.js';
 import { unseal } from '../../platform/crypto.js';
+import type { DB } from '../../platform/db/types.js';
 import { MAIL_JOB, type Email } from '../../platform/outbox/mailer.js';
 
+/** Where the queued emails are, and the key that opens them. */
+export interface Outbox {
+  db: Kysely<DB>;
+  secret: string;
+  publicUrl: string;
+}
+
+export const outboxOf = ({ database, config }: TestApp): Outbox => ({
+  db: database.db,
+  secret: config.sessionSecret,
+  publicUrl: config.publicUrl,
+});
+
 /** Every email queued so far to `address`, oldest first. */
-export async function emailsTo({ database, config }: TestApp, address: string): Promise<Email[]> {
-  const jobs = await database.db
+export async function emailsTo(app: TestApp | Outbox, address: string): Promise<Email[]> {
+  const { db, secret } = 'app' in app ? outboxOf(app) : app;
+  const jobs = await db
     .selectFrom('jobs')
     .select('payload')
     .where('type', '=', MAIL_JOB)
@@ -19,7 +35,7 @@ export async function emailsTo({ database, config }: TestApp, address: string): 
     .map(
       (job) =>
         unseal(
-          config.sessionSecret,
+          secret,
           'outbox-mail',
           (JSON.parse(job.payload) as { sealed: string }).sealed,
         ) as Email,
@@ -28,14 +44,20 @@ export async function emailsTo({ database, config }: TestApp, address: string): 
 }
 
 /** The path of the newest link to `linkPath` emailed to `address`, e.g. /account/verify/<token>. */
-export async function emailedLink(app: TestApp, address: string, linkPath: string) {
+export async function emailedLink(app: TestApp | Outbox, address: string, linkPath: string) {
+  const { publicUrl } = 'app' in app ? outboxOf(app) : app;
   const emails = await emailsTo(app, address);
-  const pattern = new RegExp(`${app.config.publicUrl}(${linkPath}/[\\w-]{43})`);
+  const pattern = new RegExp(`${publicUrl}(${linkPath}/[\\w-]{43})`);
   for (const email of emails.reverse()) {
     const link = pattern.exec(email.text)?.[1];
     if (link) return link;
   }
   assert.fail(`no ${linkPath} link was emailed to ${address}`);
+}
+
+/** Just the token of the newest such link. */
+export async function emailedToken(app: TestApp | Outbox, address: string, linkPath: string) {
+  return (await emailedLink(app, address, linkPath)).slice(linkPath.length + 1);
 }
 
 export interface Resident {
