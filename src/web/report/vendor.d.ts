@@ -50,6 +50,7 @@ declare module 'leaflet/dist/leaflet-src.esm.js' {
     getCenter(): LatLng;
     getZoom(): number;
     on(type: 'click', handler: (event: LeafletMouseEvent) => void): this;
+    closePopup(): this;
     /** Takes the map out of its element, leaving it as it was. */
     remove(): this;
     fitBounds(points: LatLngTuple[], options?: { padding?: [number, number]; maxZoom?: number }): this;

@@ -74,6 +74,11 @@ export function showListMap(container: HTMLElement, list: HTMLElement): void {
   const centre = toCoordinates(centreLat, centreLng);
   if (centre) shown.push(toLatLng(centre));
   map.fitBounds(shown, { padding: FIT_PADDING, maxZoom: MAX_FIT_ZOOM });
+  container.addEventListener('keydown', (event) => {
+    // Leaflet closes a popup on Escape only while the map itself has focus, not a pin or
+    // the popup's link.
+    if (event.key === 'Escape' && event.target !== container) map.closePopup();
+  });
 }
 
 /** The title as a link to the report, built as nodes: titles include what residents typed. */
@@ -91,7 +96,7 @@ function popupContent(ref: string, title: string): HTMLElement {
 /**
  * Keyboard care for a pin and its popup. Leaflet opens the popup on Enter only, and leaves
  * focus on the pin; a button opens with Space too, and a popup opened from the keyboard
- * should take focus to its link, and give it back to the pin when it closes (Escape).
+ * should take focus to its link, and give it back to the pin when it closes.
  */
 function followFocus(pin: Marker): void {
   const element = pin.getElement();
