@@ -11,6 +11,7 @@ interface DemoCase {
   updates: { status: string; text: string }[];
 }
 
+// Around Westmoor town centre (Market Street, WM1 1AA) and Brindle, so the public list has neighbours.
 const reports: DemoCase[] = [
   {
     open: {
@@ -19,7 +20,7 @@ const reports: DemoCase[] = [
       kind: 'report',
       channel: 'web',
       title: 'Deep pothole outside the primary school',
-      location: { lat: 51.3512, lng: -2.2143 },
+      location: { lat: 51.4211, lng: -2.1965 },
     },
     updates: [
       { status: 'investigating', text: 'An inspector will visit within 2 working days.' },
@@ -33,7 +34,7 @@ const reports: DemoCase[] = [
       kind: 'report',
       channel: 'app',
       title: 'Pothole on the bend by the church',
-      location: { lat: 51.3621, lng: -2.1902 },
+      location: { lat: 51.4198, lng: -2.2032 },
     },
     updates: [
       { status: 'in_progress', text: 'Our highways team is on site.' },
@@ -47,7 +48,7 @@ const reports: DemoCase[] = [
       kind: 'report',
       channel: 'web',
       title: 'Mattress and bin bags dumped in the lay-by',
-      location: { lat: 51.3405, lng: -2.2511 },
+      location: { lat: 51.4236, lng: -2.2021 },
     },
     updates: [
       {
@@ -63,7 +64,7 @@ const reports: DemoCase[] = [
       kind: 'report',
       channel: 'phone',
       title: 'Building rubble on the bridleway',
-      location: { lat: 51.4012, lng: -2.1123 },
+      location: { lat: 51.3941, lng: -2.1102 },
     },
     updates: [{ status: 'fixed', text: 'Cleared on Tuesday.' }],
   },
@@ -74,7 +75,7 @@ const reports: DemoCase[] = [
       kind: 'report',
       channel: 'web',
       title: 'Street light flickering all night',
-      location: { lat: 51.3555, lng: -2.2301 },
+      location: { lat: 51.4189, lng: -2.1949 },
     },
     updates: [
       {
@@ -90,7 +91,7 @@ const reports: DemoCase[] = [
       kind: 'report',
       channel: 'face_to_face',
       title: 'Offensive graffiti on the underpass',
-      location: { lat: 51.3702, lng: -2.2005 },
+      location: { lat: 51.4207, lng: -2.2018 },
     },
     updates: [],
   },
