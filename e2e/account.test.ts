@@ -19,7 +19,7 @@ const RESIDENT = {
   password: 'kettle orchard lighthouse',
 };
 
-test('a new resident signs up, confirms their email and follows their report in My Account', async (t) => {
+await test('a new resident signs up, confirms their email and follows their report in My Account', async (t) => {
   const smtp = await smtpServer(t);
   const server = await startServer(t, { SMTP_URL: smtp.url });
   const browser = await launchBrowser(t, { javaScript: false });
@@ -156,7 +156,7 @@ test('a new resident signs up, confirms their email and follows their report in 
   browser.assertNoConsoleErrors(page);
 });
 
-test('with JavaScript on, passwords can be shown, and the pages still pass axe', async (t) => {
+await test('with JavaScript on, passwords can be shown, and the pages still pass axe', async (t) => {
   const server = await startServer(t);
   const browser = await launchBrowser(t);
   const page: Page = await browser.newPage({ viewport: { width: 320, height: 800 } });

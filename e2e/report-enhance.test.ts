@@ -459,7 +459,10 @@ await test('Report It with JavaScript on', async (t) => {
 
     await pin.click();
     await Promise.all([page.waitForURL(`**/reports/${ref}`), link.click()]);
+    // Its map's tiles arrive before the page closes, while the tile server still answers.
+    await mapReady(page, '#report-map');
     browser.assertNoConsoleErrors(page);
+    await page.close();
   });
 });
 

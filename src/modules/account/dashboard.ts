@@ -27,7 +27,11 @@ const KIND_LABELS: Record<CaseKindName, string> = Object.fromEntries(
  * and signing out. Everything here needs a signed-in resident; anyone else is sent to sign in.
  * A case that is not the resident's is "not found", exactly like one that does not exist.
  */
-export async function dashboardRoutes(app: FastifyInstance, options: ModuleOptions): Promise<void> {
+export function dashboardRoutes(
+  app: FastifyInstance,
+  options: ModuleOptions,
+  done: () => void,
+): void {
   const { accounts, cases } = options.services;
 
   app.addHook('preHandler', async (request, reply) => {
@@ -122,6 +126,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: ModuleOptio
     request.session.destroy();
     return reply.redirect('/account/signed-out?everywhere=yes', 303);
   });
+  done();
 }
 
 function readFilters(query: { kind?: string; status?: string }): CaseFilters {

@@ -111,7 +111,11 @@ export async function isCommonPassword(password: string): Promise<boolean> {
 
 /** What is wrong with a new password, in GOV.UK words, or undefined if it will do. */
 export async function newPasswordProblem(password: string): Promise<string | undefined> {
-  const length = [...password].length;
+  // Characters as people count them: an accented letter typed as two code points is one.
+  const length =
+    password.length > MAX_PASSWORD_LENGTH * 8
+      ? password.length
+      : Array.from(new Intl.Segmenter('en-GB').segment(password)).length;
   if (length === 0) return 'Enter a password';
   if (length < MIN_PASSWORD_LENGTH)
     return `Password must be ${MIN_PASSWORD_LENGTH} characters or more`;

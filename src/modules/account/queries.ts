@@ -126,7 +126,7 @@ export async function countAttempts(
 ): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom('account_attempts')
-    .select(['key', (eb) => eb.fn.countAll<number>().as('count')])
+    .select(['key', (eb) => eb.fn.countAll().as('count')])
     .where('key', 'in', keys)
     .where('created_at', '>', since)
     .groupBy('key')
@@ -240,7 +240,7 @@ export async function countAccountCases(
   filter: CaseFilter,
 ): Promise<number> {
   const row = await accountCases(db, accountId, filter)
-    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .select((eb) => eb.fn.countAll().as('count'))
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }

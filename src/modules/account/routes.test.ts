@@ -423,7 +423,7 @@ await test('sessions', async (t) => {
     const visitor = new Visitor(app.app);
     const bounced = await visitor.get('/account?kind=report');
     assert.equal(bounced.headers.location, '/account/sign-in?returnTo=%2Faccount%3Fkind%3Dreport');
-    const page = await visitor.get(String(bounced.headers.location));
+    const page = await visitor.get(bounced.headers.location ?? '');
     assert.match(page.body, /name="returnTo" value="\/account\?kind=report"/);
     const res = await visitor.post('/account/sign-in', {
       email: resident.email,

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { dialects, testDatabase } from '../../../test/helper.js';
 import { CaseService, type OpenCaseInput } from '../cases/service.js';
 import { hashPassword, needsRehash, newPasswordProblem, verifyPassword } from './passwords.js';
-import { AccountService } from './service.js';
+import { AccountService, clientBucket } from './service.js';
 import { emailedToken, emailsTo, type Outbox } from './testing.js';
 
 const SETTINGS = {
@@ -227,6 +227,16 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+await test('failed sign-ins from IPv6 clients count against their /64', () => {
+  assert.equal(clientBucket('203.0.113.9'), '203.0.113.9');
+  assert.equal(clientBucket('::ffff:203.0.113.9'), '203.0.113.9');
+  assert.equal(clientBucket('2001:db8:1:2:a:b:c:d'), '2001:db8:1:2::/64');
+  assert.equal(clientBucket('2001:db8:1:2::5'), '2001:db8:1:2::/64');
+  assert.equal(clientBucket('2001:0db8::1'), '2001:db8:0:0::/64');
+  assert.equal(clientBucket('::1'), '0:0:0:0::/64');
+  assert.equal(clientBucket('fe80::1%eth0'), 'fe80:0:0:0::/64');
+});
 
 await test('passwords', async (t) => {
   await t.test('scrypt, with its parameters stored beside the hash', async () => {

@@ -223,7 +223,7 @@ export class AccountService {
     const email = emailInput.trim().toLowerCase();
     const now = this.clock();
     const emailKey = `sign-in:email:${fingerprint(email)}`;
-    const clientKey = `sign-in:client:${clientAddress}`;
+    const clientKey = `sign-in:client:${clientBucket(clientAddress)}`;
     const since = new Date(now.getTime() - SIGN_IN_THROTTLE.windowMs).toISOString();
     const failures = await q.countAttempts(this.db, [emailKey, clientKey], since);
     if (
@@ -451,6 +451,28 @@ export const LINK_PATHS: Record<q.TokenPurpose, string> = {
   sign_in: '/account/sign-in/email',
   reset_password: '/account/password/reset',
 };
+
+/**
+ * What failed sign-ins from a client are counted by: its IPv4 address, or for IPv6 the /64
+ * it is in, since one household or phone usually has a whole /64 to pick addresses from.
+ */
+export function clientBucket(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [bare = ''] = address.split('%');
+  const [head = '', tail = ''] = bare.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = bare.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  const prefix = groups
+    .slice(0, 4)
+    .map((group) => (Number.parseInt(group, 16) || 0).toString(16))
+    .join(':');
+  return `${prefix}::/64`;
+}
 
 function toSignedIn(row: q.AccountRow): SignedInAccount {
   return {

@@ -105,7 +105,10 @@ export interface NearestFilter {
   offset: number;
 }
 
-/** A page of the matching cases within reach, in no particular order (the caller sorts by exact distance). */
+/**
+ * One page (`offset`, `limit`) of the matching cases within reach, nearest first then oldest,
+ * returned in no particular order: the caller sorts them by exact distance.
+ */
 export function nearest(db: Kysely<DB>, filter: NearestFilter): Promise<CaseRow[]> {
   return nearestQuery(db, filter).execute();
 }

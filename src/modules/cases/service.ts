@@ -422,7 +422,11 @@ export class CaseService {
             case: found,
             distanceMetres: Math.round(distance),
           }));
-      reach = Math.min(radius, reach * REACH_GROWTH);
+      // Widen to where the page should fit at the density seen so far, with some to spare:
+      // four times as far when nothing was found, and at least half as far again.
+      const seen = page.length > 0 ? offset + page.length : 0;
+      const widen = seen > 0 ? 1.3 * Math.sqrt((offset + limit) / seen) : 4;
+      reach = Math.min(radius, reach * Math.min(4, Math.max(1.5, widen)));
     }
   }
 
@@ -456,10 +460,9 @@ export class CaseService {
 
 /**
  * Where `near` looks first, in metres: a street's worth of all reports, or wider when only
- * some categories count, as each is a small share of them. Each next look is wider still.
+ * some categories count, as each is a small share of them.
  */
 const FIRST_REACH = { any: 100, inCategories: 250 };
-const REACH_GROWTH = 4;
 
 /** The statuses of these kinds that Open311 calls `state`. */
 function statusesIn(state: Open311State, kinds: readonly CaseKindName[]): string[] {

@@ -36,8 +36,7 @@ const ADDED_ATTRIBUTES = ['role', 'aria-label', 'aria-describedby'];
 export function createTileMap(container: HTMLElement, options: TileMapOptions): LeafletMap {
   const tiles = container.dataset.tiles;
   if (!tiles) throw new Error('The map has no data-tiles URL');
-  const [centreLat, centreLng] = (container.dataset.centre ?? '').split(',');
-  const centre = toCoordinates(centreLat, centreLng) ?? { lat: 54, lng: -2 };
+  const centre = centreOf(container) ?? { lat: 54, lng: -2 };
   const zoom = Number(container.dataset.zoom) || 11;
 
   const classes = ['report-map--active', ...(options.classes ?? [])];
@@ -65,6 +64,12 @@ export function createTileMap(container: HTMLElement, options: TileMapOptions): 
     for (const name of ADDED_ATTRIBUTES) container.removeAttribute(name);
     throw error;
   }
+}
+
+/** The map element's `data-centre` ("lat,lng"), or null if it has none. */
+export function centreOf(container: HTMLElement): Coordinates | null {
+  const [lat, lng] = (container.dataset.centre ?? '').split(',');
+  return toCoordinates(lat, lng);
 }
 
 /** The point as Leaflet takes it. */

@@ -53,7 +53,10 @@ declare module 'leaflet/dist/leaflet-src.esm.js' {
     closePopup(): this;
     /** Takes the map out of its element, leaving it as it was. */
     remove(): this;
-    fitBounds(points: LatLngTuple[], options?: { padding?: [number, number]; maxZoom?: number }): this;
+    fitBounds(
+      points: LatLngTuple[],
+      options?: { padding?: [number, number]; maxZoom?: number },
+    ): this;
     attributionControl: { setPrefix(prefix: string | false): unknown };
   }
 

@@ -9,7 +9,7 @@ import {
   type Marker,
 } from 'leaflet/dist/leaflet-src.esm.js';
 import { toCoordinates } from './coordinates.js';
-import { createTileMap, toLatLng } from './tile-map.js';
+import { centreOf, createTileMap, toLatLng } from './tile-map.js';
 
 /** Close enough to see the street, with a few around it, when the reports are close together. */
 const MAX_FIT_ZOOM = 17;
@@ -70,8 +70,7 @@ export function showListMap(container: HTMLElement, list: HTMLElement): void {
       .addTo(map);
     followFocus(pin);
   }
-  const [centreLat, centreLng] = (container.dataset.centre ?? '').split(',');
-  const centre = toCoordinates(centreLat, centreLng);
+  const centre = centreOf(container);
   if (centre) shown.push(toLatLng(centre));
   map.fitBounds(shown, { padding: FIT_PADDING, maxZoom: MAX_FIT_ZOOM });
   container.addEventListener('keydown', (event) => {
