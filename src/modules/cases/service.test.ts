@@ -74,7 +74,12 @@ for (const dialect of dialects()) {
         assert.equal(change.body, 'Filled today.');
         assert.deepEqual(change.actor, { type: 'staff', id: 7, name: 'Pat Officer' });
         const jobs = await database.db.selectFrom('jobs').select('type').execute();
-        assert.equal(jobs.length, 2);
+        // Two notifications (received, fixed), and "is it really fixed?" four weeks on.
+        assert.deepEqual(jobs.map((j) => j.type).sort(), [
+          'case.check-resolved',
+          'case.notify',
+          'case.notify',
+        ]);
         const reopened = await cases.changeStatus(opened.id, 'investigating', officer);
         assert.equal(reopened.open311, 'open');
         assert.equal(reopened.closedAt, null);

@@ -127,6 +127,8 @@ await test('finding a service', async (t) => {
     assert.equal(docs.openapi, '3.1.0');
     assert.deepEqual(Object.keys(docs.paths).sort(), [
       '/api/v1/cases/{ref}',
+      '/api/v1/reports',
+      '/api/v1/reports/{ref}',
       '/api/v1/services',
       '/api/v1/services/{code}',
     ]);
