@@ -6,6 +6,7 @@ import { Gazetteer, type Place } from '../../platform/geo/gazetteer.js';
 import { readBody, type Body, type Upload } from '../../platform/http/multipart.js';
 import type { Boundary } from '../../platform/config.js';
 import type { Point } from '../../platform/geo/geo.js';
+import type { SignedInAccount } from '../account/current.js';
 import type { Field } from '../catalogue/definition.js';
 import {
   componentFor,
@@ -77,14 +78,27 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
     centre: centreOf(config.council.boundary),
   };
 
-  /** Where the resident should be next, given what the draft has so far. */
-  const nextStep = (draft: ReportDraft): string => {
+  /** Where the resident should be next, given what the draft has so far. Signed in, we know who they are. */
+  const nextStep = (draft: ReportDraft, account: SignedInAccount | null = null): string => {
     if (!draft.location) return '/report';
     if (!reports.category(draft.category)) return '/report/category';
     if (!draft.detailsGiven) return '/report/details';
-    if (!draft.contact) return '/report/contact';
+    if (!draft.contact && !account) return '/report/contact';
     return '/report/check';
   };
+  /** Who is reporting: the signed-in resident, or the contact details they gave. */
+  const contactFor = (draft: ReportDraft, account: SignedInAccount | null): ReportContact | null =>
+    account
+      ? {
+          name: account.name ?? draft.contact?.name ?? account.email,
+          email: account.email,
+          phone: draft.contact?.phone ?? null,
+          showName: draft.contact?.showName ?? false,
+        }
+      : (draft.contact ?? null);
+  // Sending is limited per account when signed in, else per address (the global limit is per address too).
+  const perResident = (request: FastifyRequest) =>
+    request.account ? `account:${String(request.account.id)}` : request.ip;
   const categoryOf = (draft: ReportDraft): Category | undefined => reports.category(draft.category);
 
   // ---- Where -------------------------------------------------------------------------
@@ -225,7 +239,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
     draft.location = answer.location;
     draft.area = responsibility.area;
     saveDraft(request.session, draft);
-    return reply.redirect(nextStep(draft), 303);
+    return reply.redirect(nextStep(draft, request.account), 303);
   }
 
   app.get<{ Querystring: { body?: string } }>('/report/not-ours', (request, reply) => {
@@ -270,7 +284,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
     }
     draft.category = chosen.code;
     saveDraft(request.session, draft);
-    return reply.redirect(nextStep(draft), 303);
+    return reply.redirect(nextStep(draft, request.account), 303);
   });
 
   // ---- Details and photos ---------------------------------------------------------
@@ -304,7 +318,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   app.get('/report/details', (request, reply) => {
     const draft = loadDraft(request.session);
     const category = categoryOf(draft);
-    if (!draft.location || !category) return reply.redirect(nextStep(draft), 303);
+    if (!draft.location || !category) return reply.redirect(nextStep(draft, request.account), 303);
     const raws = Object.fromEntries(
       questionsPage(category).fields.map((f) => [f.name, rawFromAnswer(f, draft.answers[f.name])]),
     );
@@ -317,7 +331,8 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
     async (request, reply) => {
       const draft = loadDraft(request.session);
       const category = categoryOf(draft);
-      if (!draft.location || !category) return reply.redirect(nextStep(draft), 303);
+      if (!draft.location || !category)
+        return reply.redirect(nextStep(draft, request.account), 303);
       const { fields, uploads } = await readBody(request);
       const errors: Errors = {};
       const raws: Record<string, RawAnswer | undefined> = {};
@@ -360,7 +375,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
         return detailsPage(reply, draft, category, raws, errors);
       draft.detailsGiven = true;
       saveDraft(request.session, draft);
-      return reply.redirect(nextStep(draft), 303);
+      return reply.redirect(nextStep(draft, request.account), 303);
     },
   );
 
@@ -422,7 +437,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
 
   app.get('/report/contact', (request, reply) => {
     const draft = loadDraft(request.session);
-    if (!draft.detailsGiven) return reply.redirect(nextStep(draft), 303);
+    if (!draft.detailsGiven) return reply.redirect(nextStep(draft, request.account), 303);
     const contact = draft.contact;
     return contactPage(
       reply,
@@ -434,7 +449,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
 
   app.post<{ Body: Body }>('/report/contact', (request, reply) => {
     const draft = loadDraft(request.session);
-    if (!draft.detailsGiven) return reply.redirect(nextStep(draft), 303);
+    if (!draft.detailsGiven) return reply.redirect(nextStep(draft, request.account), 303);
     const errors: Errors = {};
     const raws: Record<string, RawAnswer | undefined> = {};
     const values: Record<string, unknown> = {};
@@ -454,7 +469,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
     };
     draft.contact = contact;
     saveDraft(request.session, draft);
-    return reply.redirect(nextStep(draft), 303);
+    return reply.redirect(nextStep(draft, request.account), 303);
   });
 
   // ---- Check and send ---------------------------------------------------------------
@@ -462,8 +477,14 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   app.get('/report/check', async (request, reply) => {
     const draft = loadDraft(request.session);
     const category = categoryOf(draft);
-    if (nextStep(draft) !== '/report/check' || !category || !draft.location || !draft.contact)
-      return reply.redirect(nextStep(draft), 303);
+    const contact = contactFor(draft, request.account);
+    if (
+      nextStep(draft, request.account) !== '/report/check' ||
+      !category ||
+      !draft.location ||
+      !contact
+    )
+      return reply.redirect(nextStep(draft, request.account), 303);
     const page = questionsPage(category);
     const nearby = await reports.nearbyOpen(category, draft.location);
     const nearbyReports = await Promise.all(
@@ -478,6 +499,8 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       category,
       categoryName: categoryName(category),
       draft,
+      contact,
+      signedIn: request.account !== null,
       answers: applicableFields(page, draft.answers)
         .filter((f) => draft.answers[f.name] !== undefined)
         .map((f) => ({ question: f.label, answer: displayAnswer(f, draft.answers[f.name]) })),
@@ -489,7 +512,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   app.post<{ Body: Body }>(
     '/report/check',
     // Sending opens a case: generous for people, tight for scripts.
-    { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000 } } },
+    { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000, keyGenerator: perResident } } },
     async (request, reply) => {
       const draftId = text(request.body.draft);
       const sent = lastSent(request.session);
@@ -497,14 +520,15 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       if (sent && sent.id === draftId) return reply.redirect('/report/confirmation', 303);
       const draft = loadDraft(request.session);
       const category = categoryOf(draft);
+      const contact = contactFor(draft, request.account);
       if (
         draftId !== draft.id ||
-        nextStep(draft) !== '/report/check' ||
+        nextStep(draft, request.account) !== '/report/check' ||
         !category ||
         !draft.location ||
-        !draft.contact
+        !contact
       )
-        return reply.redirect(nextStep(draft), 303);
+        return reply.redirect(nextStep(draft, request.account), 303);
       if (isBot(request.body, draft)) return refuseBot(reply);
       const opened = await reports.submit({
         id: draft.id,
@@ -514,10 +538,10 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
         answers: draft.answers,
         description: draft.description ?? null,
         photos: draft.photos,
-        contact: draft.contact,
-        accountId: null,
+        contact,
+        accountId: request.account?.id ?? null,
         channel: 'web',
-        actor: { type: 'resident' },
+        actor: { type: 'resident', id: request.account?.id ?? null },
       });
       markSent(request.session, { id: draft.id, ref: opened.ref });
       return reply.redirect('/report/confirmation', 303);
@@ -527,14 +551,15 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   /** Follow a report already made instead of making a second one. */
   app.post<{ Body: Body }>(
     '/report/follow',
-    { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000 } } },
+    { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000, keyGenerator: perResident } } },
     async (request, reply) => {
       const draft = loadDraft(request.session);
-      if (!draft.contact) return reply.redirect(nextStep(draft), 303);
+      const contact = contactFor(draft, request.account);
+      if (!contact) return reply.redirect(nextStep(draft, request.account), 303);
       if (isBot(request.body, draft)) return refuseBot(reply);
       const followed = await reports.follow(text(request.body.ref), {
-        email: draft.contact.email,
-        accountId: null,
+        email: contact.email,
+        accountId: request.account?.id ?? null,
       });
       for (const photo of draft.photos) await deletePhoto(photo, files);
       clearDraft(request.session);

@@ -6,6 +6,7 @@ import { buildTestApp, dialects, screen, Visitor, type TestApp } from '../../../
 import { LocalFileStorage } from '../../platform/storage/storage.js';
 import { askIfResolved } from '../cases/notify.js';
 import { reporterLink } from '../cases/reporter-link.js';
+import { newResident, signUp } from '../account/testing.js';
 import { CaseService } from '../cases/service.js';
 import { loadCatalogue } from '../catalogue/definition.js';
 import { CatalogueService } from '../catalogue/service.js';
@@ -51,7 +52,7 @@ function errorsOn(html: string): string[] {
 
 for (const dialect of dialects()) {
   await test(`Report It on ${dialect}`, async (t) => {
-    const { app, database }: TestApp = await buildTestApp(t, dialect);
+    const { app, database, config }: TestApp = await buildTestApp(t, dialect);
     const cases = new CaseService(database.db);
 
     await t.test(
@@ -114,6 +115,41 @@ for (const dialect of dialects()) {
         // The old "check progress" address leads to the report's own page.
         const track = await app.inject(`/track/${ref}`);
         assert.equal(track.headers.location, `/reports/${ref}`);
+      },
+    );
+
+    await t.test(
+      'signed in, there is no contact step and the report is in My Account',
+      async () => {
+        const resident = newResident('Rosa Signed');
+        const visitor = new Visitor(app);
+        await signUp({ app, database, config }, visitor, resident);
+        await visitor.get('/report?category=report-fly-tipping');
+        await visitor.post('/report/where', { place: 'WM1 1AA' });
+        await visitor.get('/report/details');
+        const details = await visitor.post('/report/details', {
+          wasteTypes: 'household',
+          amount: 'car-boot',
+          sawWhoDidIt: 'no',
+        });
+        assert.equal(details.statusCode, 303, errorsOn(details.body).join('; '));
+        // Straight from the details to the check page: we know who they are.
+        assert.equal(details.headers.location, '/report/check');
+        const check = await visitor.get('/report/check');
+        assert.match(check.body, /You are signed in/);
+        assert.match(check.body, new RegExp(resident.email));
+        const draft = /name="draft" value="([^"]+)"/.exec(check.body)?.[1] ?? '';
+        await sleep(3100);
+        await visitor.post('/report/check', { draft, website: '' });
+        const confirmation = await visitor.get('/report/confirmation');
+        const ref = /class="app-reference">([A-Z0-9-]+)</.exec(confirmation.body)?.[1] ?? '';
+        const found = await cases.getByRef(ref);
+        assert.ok(found);
+        assert.ok(found.accountId);
+        assert.equal(found.contact.email, resident.email);
+        assert.equal(found.contact.name, 'Rosa Signed');
+        const dashboard = await visitor.get('/account');
+        assert.match(dashboard.body, new RegExp(ref));
       },
     );
 
