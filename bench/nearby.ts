@@ -267,13 +267,13 @@ async function plans(database: Database<DB>): Promise<string[]> {
     const steps = rows.map((r) => String(r.detail ?? r['QUERY PLAN']));
     // The shape, not the bounds: which index each step uses, and how.
     const shape = steps
-      .filter((step) => /SCAN|SEARCH|Scan|Join|Nested|Sort|Limit/.test(step))
+      .filter((step) => /SCAN|SEARCH|Scan|Join|Nested|Sort|Limit/.test(step) && !step.includes(':'))
       .map((step) =>
         step
-          .trim()
           .replace(/\(.*\)/, '')
           .replace(/ on cases( \w+)?\s*$/, '')
-          .replace(/\s+/g, ' '),
+          .replace(/\s+/g, ' ')
+          .trim(),
       );
     plans.push(`${q.name}:\n    ${[...new Set(shape)].join('\n    ')}`);
   }

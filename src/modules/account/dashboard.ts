@@ -65,12 +65,22 @@ export function dashboardRoutes(
       const flash = request.session.get(FLASH);
       if (flash !== undefined) request.session.delete(FLASH);
       const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+      // Forms saved to finish later (issue 3's save and return, for signed-in residents).
+      const unfinished = (await options.services.savedForms.listForAccount(account.id)).flatMap(
+        (saved) => {
+          const service = options.services.catalogue.byCode(saved.serviceCode);
+          return service
+            ? [{ ...saved, name: service.name, href: `/services/${service.code}/start` }]
+            : [];
+        },
+      );
       const link = (n: number) => filterUrl(filters, n);
       return reply.render('account/views/dashboard.njk', {
         pageTitle: 'Your account',
         account,
         flash: typeof flash === 'string' ? flash : undefined,
         cases: found.map((c) => ({ ...c, noun: CASE_KINDS[c.kind].noun, tag: statusTag(c) })),
+        unfinished,
         total,
         filtered: filters.kind !== undefined || filters.status !== undefined,
         kindItems: [

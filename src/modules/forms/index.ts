@@ -116,9 +116,17 @@ export async function formsModule(
     });
   };
 
-  app.get<{ Params: Params }>('/services/:code/start', (request, reply) => {
+  app.get<{ Params: Params }>('/services/:code/start', async (request, reply) => {
     const service = serviceFor(request.params.code);
     const progress = loadProgress(request.session, service);
+    // Signed in with this form saved in their account: carry on where they left off.
+    if (request.account && Object.keys(progress.answers).length === 0) {
+      const saved = await savedForms.forAccount(service, request.account.id);
+      if (saved) {
+        saveProgress(request.session, service, { ...progress, answers: saved });
+        return reply.redirect(resumeUrl(service, saved), 303);
+      }
+    }
     return reply.redirect(resumeUrl(service, progress.answers), 303);
   });
 
@@ -250,9 +258,11 @@ export async function formsModule(
         applicableAnswers(service.form, progress.answers),
         {
           submission,
-          actor: { type: 'resident' },
+          actor: { type: 'resident', id: request.account?.id ?? null },
+          accountId: request.account?.id ?? null,
         },
       );
+      if (request.account) await savedForms.discardForAccount(service, request.account.id);
       markSent(request.session, service, { submission, ref: sent.ref });
       return reply.redirect(`${base(service)}/confirmation`, 303);
     },
@@ -269,10 +279,12 @@ export async function formsModule(
     service: FormService,
     raw: RawAnswer | undefined,
     error?: string,
+    signedIn = false,
   ) =>
     reply.code(error ? 400 : 200).render('forms/views/save.njk', {
       pageTitle: `Save and come back later – ${service.name}`,
       service,
+      signedIn,
       email: componentFor(emailField, raw, error).params,
       errorSummary: error ? [{ text: error, href: '#email' }] : [],
       days: SAVE_DAYS,
@@ -282,6 +294,7 @@ export async function formsModule(
     const service = serviceFor(request.params.code);
     const { answers } = loadProgress(request.session, service);
     if (Object.keys(answers).length === 0) return reply.redirect(`${base(service)}/start`, 303);
+    if (request.account) return savePage(reply, service, undefined, undefined, true);
     return savePage(reply, service, typeof answers.email === 'string' ? answers.email : undefined);
   });
 
@@ -293,6 +306,16 @@ export async function formsModule(
       const service = serviceFor(request.params.code);
       const { answers } = loadProgress(request.session, service);
       if (Object.keys(answers).length === 0) return reply.redirect(`${base(service)}/start`, 303);
+      // Signed in: saved to their account, found again in My Account; no email needed.
+      if (request.account) {
+        const expires = await savedForms.saveForAccount(service, answers, request.account.id);
+        return reply.render('forms/views/saved.njk', {
+          pageTitle: `Your answers are saved – ${service.name}`,
+          service,
+          signedIn: true,
+          expires,
+        });
+      }
       const reading = readField(emailField, request.body);
       if (reading.error || typeof reading.value !== 'string')
         return savePage(reply, service, reading.raw, reading.error);

@@ -9,6 +9,7 @@ export function insertSavedForm(
     sealed: string;
     expires_at: string;
     created_at: string;
+    account_id?: number | null;
   },
 ): Promise<void> {
   return db
@@ -39,6 +40,36 @@ export function deleteExpiredSavedForms(db: Kysely<DB>, now: string): Promise<vo
   return db
     .deleteFrom('saved_forms')
     .where('expires_at', '<=', now)
+    .execute()
+    .then(() => undefined);
+}
+
+/** An account's saved, unexpired answers to one service (or every service), newest first. */
+export function savedFormsOfAccount(
+  db: Kysely<DB>,
+  accountId: number,
+  now: string,
+  serviceCode?: string,
+) {
+  return db
+    .selectFrom('saved_forms')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('expires_at', '>', now)
+    .$if(serviceCode !== undefined, (q) => q.where('service_code', '=', serviceCode ?? ''))
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+export function deleteSavedFormsOfAccount(
+  db: Kysely<DB>,
+  accountId: number,
+  serviceCode: string,
+): Promise<void> {
+  return db
+    .deleteFrom('saved_forms')
+    .where('account_id', '=', accountId)
+    .where('service_code', '=', serviceCode)
     .execute()
     .then(() => undefined);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildTestApp, dialects, screen } from '../../../test/helper.js';
+import { buildTestApp, dialects, screen, Visitor } from '../../../test/helper.js';
+import { newResident, signIn, signUp } from '../account/testing.js';
 import { unseal } from '../../platform/crypto.js';
 import { MAIL_JOB } from '../../platform/outbox/mailer.js';
 
@@ -274,6 +275,46 @@ await test('save and come back later', async (t) => {
     assert.equal((await resident(app).get(link)).statusCode, 404);
     assert.equal((await resident(app).get(`${complaint}/resume/made-up-token`)).statusCode, 404);
   });
+
+  await t.test(
+    'signed in, a form is saved to the account and finished from My Account on another device',
+    async () => {
+      const person = newResident('Ann Saver');
+      const laptop = new Visitor(app);
+      await signUp({ app, database, config }, laptop, person);
+      await laptop.get(`${complaint}/start`);
+      await laptop.get(`${complaint}/form/service`);
+      await laptop.post(`${complaint}/form/service`, { service: 'libraries', onBehalf: 'myself' });
+      const savePage = await laptop.get(`${complaint}/save`);
+      assert.match(savePage.body, /Save to my account/);
+      assert.doesNotMatch(savePage.body, /name="email"/);
+      const saved = await laptop.post(`${complaint}/save`, {});
+      assert.match(saved.body, /your account/);
+
+      const phone = new Visitor(app);
+      await signIn(phone, person);
+      const dashboard = await phone.get('/account');
+      const dashboardPage = screen(dashboard.body);
+      const link = dashboardPage.getByRole('link', { name: 'Make a complaint' });
+      assert.equal(link.getAttribute('href'), `${complaint}/start`);
+      const carryOn = await phone.get(`${complaint}/start`);
+      assert.notEqual(
+        carryOn.headers.location,
+        `${complaint}/form/service`,
+        'the first page is done',
+      );
+      const page = await phone.get(carryOn.headers.location as string);
+      assert.equal(page.statusCode, 200);
+      // Someone else signed in does not see it.
+      const other = new Visitor(app);
+      await signUp({ app, database, config }, other, newResident('Someone Else'));
+      assert.doesNotMatch((await other.get('/account')).body, /Make a complaint/);
+      assert.equal(
+        (await other.get(`${complaint}/start`)).headers.location,
+        `${complaint}/form/service`,
+      );
+    },
+  );
 
   await t.test('there is nothing to save before the first answer', async () => {
     const res = await resident(app).get(`${complaint}/save`);

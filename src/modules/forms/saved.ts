@@ -14,14 +14,16 @@ export const SAVE_DAYS = 28;
 const PURPOSE = 'saved-forms';
 
 interface SavedContent {
+  /** Where the link was sent; empty for a form saved to an account. */
   email: string;
   version: number;
   answers: Answers;
 }
 
 /**
- * "Save and come back later" for residents who are not signed in: the answers so far,
- * sealed at rest, and an emailed link that works once, for 28 days.
+ * "Save and come back later": the answers so far, sealed at rest, for 28 days. Residents
+ * who are not signed in get an emailed link that works once; signed-in residents find the
+ * form in My Account until they send it.
  */
 export class SavedForms {
   constructor(
@@ -66,6 +68,61 @@ export class SavedForms {
       });
     });
     return expires;
+  }
+
+  /** Saves a signed-in resident's answers to their account, replacing any earlier save of the same form. */
+  async saveForAccount(
+    service: ServiceDefinition,
+    answers: Answers,
+    accountId: number,
+    now = new Date(),
+  ): Promise<Date> {
+    const expires = new Date(now.getTime() + SAVE_DAYS * 24 * 60 * 60 * 1000);
+    const content: SavedContent = { email: '', version: service.version, answers };
+    await this.db.transaction().execute(async (trx) => {
+      await q.deleteExpiredSavedForms(trx, now.toISOString());
+      await q.deleteSavedFormsOfAccount(trx, accountId, service.code);
+      await q.insertSavedForm(trx, {
+        // Never sent anywhere: the account is the key. The column is unique, so it is random.
+        token_hash: fingerprint(randomBytes(24).toString('base64url')),
+        service_code: service.code,
+        sealed: seal(this.settings.secret, PURPOSE, content),
+        expires_at: expires.toISOString(),
+        created_at: now.toISOString(),
+        account_id: accountId,
+      });
+    });
+    return expires;
+  }
+
+  /** The forms an account has saved and not yet sent, for My Account. */
+  async listForAccount(accountId: number, now = new Date()) {
+    const rows = await q.savedFormsOfAccount(this.db, accountId, now.toISOString());
+    return rows.map((row) => ({
+      serviceCode: row.service_code,
+      savedAt: new Date(row.created_at),
+      expiresAt: new Date(row.expires_at),
+    }));
+  }
+
+  /**
+   * A signed-in resident's saved answers to a service, or undefined if there are none or the
+   * questions have changed since. The save stays until the form is sent or saved again.
+   */
+  async forAccount(
+    service: ServiceDefinition,
+    accountId: number,
+    now = new Date(),
+  ): Promise<Answers | undefined> {
+    const [row] = await q.savedFormsOfAccount(this.db, accountId, now.toISOString(), service.code);
+    const content =
+      row && (unseal(this.settings.secret, PURPOSE, row.sealed) as SavedContent | undefined);
+    return content?.version === service.version ? content.answers : undefined;
+  }
+
+  /** The form was sent: its save is no longer needed. */
+  discardForAccount(service: ServiceDefinition, accountId: number): Promise<void> {
+    return q.deleteSavedFormsOfAccount(this.db, accountId, service.code);
   }
 
   /** The saved answers behind a link; the link is used up. Throws a clear error when it cannot work. */

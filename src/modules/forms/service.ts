@@ -45,7 +45,7 @@ export async function submitForm(
   cases: CaseService,
   service: ServiceDefinition,
   answers: Answers,
-  options: { submission: string; actor: Actor; now?: Date },
+  options: { submission: string; actor: Actor; accountId?: number | null; now?: Date },
 ): Promise<Case> {
   const now = options.now ?? new Date();
   const kind = service.caseKind ?? 'request';
@@ -76,6 +76,7 @@ export async function submitForm(
           phone: text(answers.phone),
         },
         team: service.team,
+        accountId: options.accountId ?? null,
         dueAt: service.sla.days > 0 ? addWorkingDays(now, service.sla.days) : null,
         actor: options.actor,
         idempotencyKey,

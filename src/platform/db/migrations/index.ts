@@ -6,6 +6,7 @@ import { caseIdempotency } from './20261129T0700_case_idempotency.js';
 import { savedForms } from './20261129T0710_saved_forms.js';
 import { casesNearIndex } from './20261129T0900_cases_near_index.js';
 import { accounts } from './20261129T1000_accounts.js';
+import { savedFormsAccounts } from './20261129T1100_saved_forms_accounts.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T0710_saved_forms': savedForms,
   '20261129T0900_cases_near_index': casesNearIndex,
   '20261129T1000_accounts': accounts,
+  '20261129T1100_saved_forms_accounts': savedFormsAccounts,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

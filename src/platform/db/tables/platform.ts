@@ -30,4 +30,6 @@ export interface SavedFormTable {
   sealed: string;
   expires_at: string;
   created_at: string;
+  /** Set when a signed-in resident saved it: it is listed in My Account, and no link is emailed. */
+  account_id: number | null;
 }
