@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
-import { readBody } from '../../platform/http/multipart.js';
+import { fieldText, readBody } from '../../platform/http/multipart.js';
 import { InvalidReferenceError } from '../cases/reference.js';
 import type { Case } from '../cases/service.js';
 import type { Field } from '../catalogue/definition.js';
@@ -108,7 +108,7 @@ export function reportsApi(
     { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000 } } },
     async (request, reply) => {
       const { fields, uploads } = await readBody(request);
-      const text = (name: string) => (typeof fields[name] === 'string' ? fields[name].trim() : '');
+      const text = (name: string) => fieldText(fields, name).trim();
       const errors: FieldError[] = [];
 
       const category = reports.category(text('service_code'));

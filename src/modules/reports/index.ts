@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { Gazetteer, type Place } from '../../platform/geo/gazetteer.js';
-import { readBody, type Body, type Upload } from '../../platform/http/multipart.js';
+import { fieldText, readBody, type Body, type Upload } from '../../platform/http/multipart.js';
 import type { Boundary } from '../../platform/config.js';
 import type { Point } from '../../platform/geo/geo.js';
 import type { SignedInAccount } from '../account/current.js';
@@ -143,9 +143,9 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       const draft = loadDraft(request.session);
       const { fields, uploads } = await readBody(request);
       const values = {
-        place: text(fields.place),
-        lat: text(fields.lat),
-        lng: text(fields.lng),
+        place: fieldText(fields, 'place'),
+        lat: fieldText(fields, 'lat'),
+        lng: fieldText(fields, 'lng'),
       };
       const [upload] = uploads.photo ?? [];
       let photoPoint = null;
@@ -173,8 +173,8 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
 
   app.post<{ Body: Body }>('/report/where/choose', (request, reply) => {
     const draft = loadDraft(request.session);
-    const place = text(request.body.place).slice(0, 100);
-    const chosen = gazetteer.byId(text(request.body.placeId));
+    const place = fieldText(request.body, 'place').slice(0, 100);
+    const chosen = gazetteer.byId(fieldText(request.body, 'placeId'));
     if (!chosen)
       return choosePage(reply, place, gazetteer.search(place, 8), 'Select the place you mean');
     return afterWhere(
@@ -275,7 +275,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   app.post<{ Body: Body }>('/report/category', (request, reply) => {
     const draft = loadDraft(request.session);
     if (!draft.location) return reply.redirect('/report', 303);
-    const chosen = reports.category(text(request.body.category));
+    const chosen = reports.category(fieldText(request.body, 'category'));
     if (!chosen) return categoryPage(reply, draft, 'Select what the problem is');
     if (chosen.code !== draft.category) {
       // Another category asks other questions: the old answers no longer apply.
@@ -338,7 +338,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       const raws: Record<string, RawAnswer | undefined> = {};
 
       // Removing a photo is its own button, so it works without JavaScript.
-      const remove = text(fields.removePhoto);
+      const remove = fieldText(fields, 'removePhoto');
       if (remove) {
         const photo = draft.photos.find((p) => p.id === remove);
         if (photo) await deletePhoto(photo, files);
@@ -361,7 +361,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       }
       draft.answers = applicableAnswers({ pages: [page] }, Object.fromEntries(given));
 
-      const description = text(fields.description).trim();
+      const description = fieldText(fields, 'description').trim();
       raws.description = description;
       if (description.length > MAX_DESCRIPTION)
         errors.description = `Description must be ${String(MAX_DESCRIPTION)} characters or fewer`;
@@ -459,7 +459,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       if (reading.error) errors[field.name] = reading.error;
       values[field.name] = reading.value;
     }
-    const showName = text(request.body.showName) === 'yes';
+    const showName = fieldText(request.body, 'showName') === 'yes';
     if (Object.keys(errors).length > 0) return contactPage(reply, raws, showName, errors);
     const contact: ReportContact = {
       name: String(values.name),
@@ -514,7 +514,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
     // Sending opens a case: generous for people, tight for scripts.
     { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000, keyGenerator: perResident } } },
     async (request, reply) => {
-      const draftId = text(request.body.draft);
+      const draftId = fieldText(request.body, 'draft');
       const sent = lastSent(request.session);
       // A second click on Send, after the first has gone through: show what was sent.
       if (sent && sent.id === draftId) return reply.redirect('/report/confirmation', 303);
@@ -557,7 +557,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       const contact = contactFor(draft, request.account);
       if (!contact) return reply.redirect(nextStep(draft, request.account), 303);
       if (isBot(request.body, draft)) return refuseBot(reply);
-      const followed = await reports.follow(text(request.body.ref), {
+      const followed = await reports.follow(fieldText(request.body, 'ref'), {
         email: contact.email,
         accountId: request.account?.id ?? null,
       });
@@ -603,7 +603,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
 
   function isBot(body: Body, draft: ReportDraft): boolean {
     // A field people never see and a pace no person keeps: no CAPTCHA for anyone.
-    const honeypot = text(body.website);
+    const honeypot = fieldText(body, 'website');
     return honeypot !== '' || Date.now() - draft.startedAt < MIN_SECONDS_TO_REPORT * 1000;
   }
 
@@ -612,10 +612,6 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
       pageTitle: 'Your report was not sent',
     });
   }
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
 }
 
 function summary(errors: Errors, anchor: (name: string) => string = (name) => name) {

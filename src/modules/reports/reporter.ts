@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { NotFoundError } from '../../platform/errors.js';
-import type { Body } from '../../platform/http/multipart.js';
+import { fieldText, type Body } from '../../platform/http/multipart.js';
 import { caseFromReporterLink } from '../cases/reporter-link.js';
 import type { Case } from '../cases/service.js';
 import type { ReportsOptions } from './public.js';
@@ -57,7 +57,7 @@ export function reporterRoutes(
     async (request, reply) => {
       const found = await reportFor(request.params);
       const action = request.body.action;
-      const reason = text(request.body.reason);
+      const reason = fieldText(request.body, 'reason').trim();
       if (action === 'show-name' || action === 'hide-name') {
         const updated = await reports.setShowName(found, action === 'show-name');
         return managePage(
@@ -105,8 +105,8 @@ export function reporterRoutes(
     '/reports/:ref/resolved/:token',
     async (request, reply) => {
       const found = await reportFor(request.params);
-      const answer = text(request.body.fixed);
-      const reason = text(request.body.reason);
+      const answer = fieldText(request.body, 'fixed').trim();
+      const reason = fieldText(request.body, 'reason').trim();
       if (answer !== 'yes' && answer !== 'no')
         return resolvedPage(reply, found, undefined, 'Select yes if it is fixed');
       if (answer === 'no' && !reason)
@@ -129,8 +129,4 @@ export function reporterRoutes(
     },
   );
   done();
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value.trim() : '';
 }

@@ -3,6 +3,12 @@ import type { FastifyRequest } from 'fastify';
 
 export type Body = Record<string, unknown>;
 
+/** One field of a parsed body as text: '' when it is missing, repeated or a file. */
+export function fieldText(body: Body, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
 export interface Upload {
   /** The name the resident's device gave the file: shown back to them, never used as a path. */
   filename: string;
