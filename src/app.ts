@@ -25,7 +25,9 @@ import { buildAssets } from './platform/views/assets.js';
 import { createViews } from './platform/views/views.js';
 import { accountPlugin } from './modules/account/current.js';
 import { accountModule } from './modules/account/index.js';
+import { ExternalSignIn } from './modules/account/oidc.js';
 import { AccountService } from './modules/account/service.js';
+import { TwoFactorService } from './modules/account/two-factor.js';
 import { apiModule } from './modules/api/index.js';
 import { casesModule } from './modules/cases/index.js';
 import { loadCatalogue } from './modules/catalogue/definition.js';
@@ -52,6 +54,11 @@ export function createServices(database: Database<DB>, config: Config) {
     accounts: new AccountService(database.db, new CaseService(database.db), {
       secret: config.sessionSecret,
       publicUrl: config.publicUrl,
+      councilName: config.council.name,
+    }),
+    externalSignIn: new ExternalSignIn(database.db, config.oidcProviders, config.publicUrl),
+    twoFactor: new TwoFactorService(database.db, {
+      secret: config.sessionSecret,
       councilName: config.council.name,
     }),
   };

@@ -134,6 +134,14 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
   /** Overrides council.yaml's map tiles, e.g. a local tile server in tests. */
   MAP_TILES_URL: z.string().url().optional(),
+  /** Identity providers to sign in with, e.g. onelogin,entra; each is set by OIDC_<NAME>_* (oidcProviders below). */
+  OIDC_PROVIDERS: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9]*(,[a-z][a-z0-9]*)*$/,
+      'must be short lower-case names separated by commas, like onelogin,entra',
+    )
+    .optional(),
 });
 
 export type Council = z.infer<typeof councilSchema> & {
@@ -166,6 +174,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Which proxies may tell us the client's address and protocol (X-Forwarded-*). */
   trustProxy: boolean | string | ((address: string, hop: number) => boolean);
+  /** OpenID Connect providers people can sign in with, in the order OIDC_PROVIDERS lists them. */
+  oidcProviders: OidcProvider[];
 }
 
 /** Default unit costs in pence per transaction (Socitm: web £0.15, phone £2.83, face to face £8.62). */
@@ -236,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maintenanceMode: e.MAINTENANCE_MODE,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    oidcProviders: parseOidcProviders(env, e.OIDC_PROVIDERS),
   };
 }
 
@@ -248,6 +259,57 @@ function parseTrustProxy(value: string): Config['trustProxy'] {
     return (_address, hop) => hop < hops;
   }
   return value;
+}
+
+// ---- OpenID Connect providers ----------------------------------------------------------------
+
+/** An OpenID Connect identity provider to sign in with, e.g. GOV.UK One Login or Entra ID. */
+export interface OidcProvider {
+  /** Its name in OIDC_PROVIDERS, and in its callback path /account/sign-in/oidc/<id>/callback. */
+  id: string;
+  /** Its name for people, on the button: "Sign in with GOV.UK One Login". */
+  name: string;
+  /** Issuer URL: its discovery document is at <issuer>/.well-known/openid-configuration. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+
+/** Each provider's settings, OIDC_<ID>_ISSUER and so on, validated one variable at a time. */
+function parseOidcProviders(env: NodeJS.ProcessEnv, list: string | undefined): OidcProvider[] {
+  const ids = list ? list.split(',') : [];
+  const read = (key: string, schema: z.ZodType<string, z.ZodTypeDef, unknown>): string => {
+    const value = schema.safeParse(env[key]);
+    if (!value.success)
+      throw new ConfigError(
+        `environment variable ${key}: ${value.error.issues[0]?.message ?? 'is invalid'}`,
+      );
+    return value.data;
+  };
+  const required = (what: string) =>
+    z.string({ required_error: `must be set to the provider's ${what}` }).min(1);
+  return ids.map((id, index) => {
+    if (ids.indexOf(id) !== index)
+      throw new ConfigError(`environment variable OIDC_PROVIDERS: lists ${id} twice`);
+    const key = `OIDC_${id.toUpperCase()}_`;
+    return {
+      id,
+      name: read(`${key}NAME`, required('name for people, like GOV.UK One Login')),
+      issuer: read(
+        `${key}ISSUER`,
+        required('issuer URL')
+          .url('must be a URL like https://oidc.account.gov.uk/')
+          .refine((url) => {
+            const { protocol, hostname } = new URL(url);
+            return protocol === 'https:' || (protocol === 'http:' && LOOPBACK_HOST.test(hostname));
+          }, 'must be https:// (http:// only for a provider on this machine)'),
+      ),
+      clientId: read(`${key}CLIENT_ID`, required('client id for this site')),
+      clientSecret: read(`${key}CLIENT_SECRET`, required('client secret for this site')),
+    };
+  });
 }
 
 function describe(source: string, error: z.ZodError): string {

@@ -13,8 +13,17 @@ import {
   readPassword,
   safeReturnPath,
 } from './inputs.js';
+import { myDataRoutes } from './my-data-routes.js';
+import { externalSignInRoutes } from './oidc-routes.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
+import { profileRoutes } from './profile-routes.js';
 import { LINK_PATHS, SIGN_IN_THROTTLE, type LinkSignIn } from './service.js';
+import {
+  holdForSecondFactor,
+  SECOND_FACTOR_PATH,
+  twoFactorGate,
+  twoFactorRoutes,
+} from './two-factor-routes.js';
 
 export { accountPlugin } from './current.js';
 
@@ -75,10 +84,14 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
     return payload;
   });
 
+  // Before every other account route: staff without two-factor can only set it up.
+  await app.register(twoFactorGate, options);
   await app.register(dashboardRoutes, options);
+  await app.register(profileRoutes, options);
+  await app.register(myDataRoutes, options);
 
   /** Signs the resident in on this session and sends them where they were going. */
-  const completeSignIn = (
+  const finishSignIn = (
     request: FastifyRequest,
     reply: FastifyReply,
     result: Pick<LinkSignIn, 'account' | 'signedInAt'>,
@@ -89,6 +102,19 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
     if (flash) request.session.set(FLASH, flash);
     return reply.redirect(safeReturnPath(returnTo) ?? '/account', 303);
   };
+  /** …unless the account has two-factor on: then the session waits for the code first. */
+  const completeSignIn = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    result: Pick<LinkSignIn, 'account' | 'signedInAt'>,
+    returnTo: string | null | undefined,
+    flash?: string,
+  ) =>
+    (await holdForSecondFactor(options, request.session, result, returnTo, flash))
+      ? reply.redirect(SECOND_FACTOR_PATH, 303)
+      : finishSignIn(request, reply, result, returnTo, flash);
+  await app.register(twoFactorRoutes, { ...options, finishSignIn });
+  await app.register(externalSignInRoutes, { ...options, completeSignIn });
 
   const checkEmail = (
     request: FastifyRequest,
@@ -134,6 +160,7 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
       returnTo: values.returnTo,
       notice,
       errorSummary: errorSummary(errors),
+      providers: options.services.externalSignIn.providers.map(({ id, name }) => ({ id, name })),
     });
 
   app.get<{ Querystring: { returnTo?: string } }>('/account/sign-in', (request, reply) => {

@@ -18,6 +18,8 @@ import {
   verifyNothing,
   verifyPassword,
 } from './passwords.js';
+import { MyDataService } from './my-data.js';
+import { ProfileService } from './profile.js';
 import * as q from './queries.js';
 
 /** Who is signed in, as other modules see them. */
@@ -33,6 +35,7 @@ export const LINK_LIFETIME_MS: Record<q.TokenPurpose, number> = {
   verify_email: 7 * 24 * 60 * 60_000,
   sign_in: 15 * 60_000,
   reset_password: 60 * 60_000,
+  change_email: 24 * 60 * 60_000,
 };
 
 /** Failed sign-ins allowed in the window, per email address and per client address. */
@@ -87,6 +90,16 @@ export class AccountService {
 
   now(): Date {
     return this.clock();
+  }
+
+  /** The resident's profile and preferences (profile.ts). */
+  profile(): ProfileService {
+    return new ProfileService(this.db, this.settings, this.clock);
+  }
+
+  /** Everything held about the resident, and deleting their account (my-data.ts). */
+  myData(): MyDataService {
+    return new MyDataService(this.db, this.cases, this.clock);
   }
 
   // ---- Signing up ------------------------------------------------------------------------
@@ -450,6 +463,7 @@ export const LINK_PATHS: Record<q.TokenPurpose, string> = {
   verify_email: '/account/verify',
   sign_in: '/account/sign-in/email',
   reset_password: '/account/password/reset',
+  change_email: '/account/profile/email',
 };
 
 /**
@@ -474,7 +488,8 @@ export function clientBucket(address: string): string {
   return `${prefix}::/64`;
 }
 
-function toSignedIn(row: q.AccountRow): SignedInAccount {
+/** An account row as other modules see it (also used by oidc.ts). */
+export function toSignedIn(row: q.AccountRow): SignedInAccount {
   return {
     id: row.id,
     email: row.email,

@@ -246,3 +246,44 @@ export function setAttachmentPublic(
     .execute()
     .then(() => undefined);
 }
+
+/**
+ * Takes a resident out of their cases (CaseService.removePersonalDetails): the account link
+ * and contact details of every case that is theirs by account or address, the name on their
+ * own timeline entries, and their subscriptions. Returns the ids of the cases changed.
+ */
+export async function removePersonalDetails(
+  db: Kysely<DB>,
+  accountId: number,
+  email: string,
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('cases')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb('account_id', '=', accountId),
+        // The same expression as the cases_contact_email index.
+        eb(sql<string>`lower(contact_email)`, '=', email),
+      ]),
+    )
+    .execute();
+  const ids = rows.map((row) => row.id);
+  await db
+    .deleteFrom('subscriptions')
+    .where((eb) => eb.or([eb('account_id', '=', accountId), eb('email', '=', email)]))
+    .execute();
+  if (ids.length === 0) return ids;
+  await db
+    .updateTable('cases')
+    .set({ account_id: null, contact_name: null, contact_email: null, contact_phone: null })
+    .where('id', 'in', ids)
+    .execute();
+  await db
+    .updateTable('case_events')
+    .set({ actor_name: null })
+    .where('case_id', 'in', ids)
+    .where('actor_type', '=', 'resident')
+    .execute();
+  return ids;
+}

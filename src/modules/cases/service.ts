@@ -456,6 +456,28 @@ export class CaseService {
   subscribers(caseId: number) {
     return q.listSubscribers(this.db, caseId);
   }
+
+  // ---- A resident deleting their account (My Account) -----------------------------------
+
+  /**
+   * Keeps a resident's cases for the council's records but without who they were: their
+   * cases (linked to the account, or sent with its address) lose the account link and contact
+   * details, their own timeline entries lose their name, and their subscriptions go. Each
+   * case notes why, internally. Returns how many cases were changed.
+   */
+  async removePersonalDetails(accountId: number, email: string): Promise<number> {
+    return this.transaction(async (cases, trx) => {
+      const ids = await q.removePersonalDetails(trx, accountId, email.trim().toLowerCase());
+      for (const caseId of ids)
+        await cases.recordEvent(caseId, {
+          type: 'internal_note',
+          actor: { type: 'system' },
+          public: false,
+          body: 'Resident deleted their account; personal details removed.',
+        });
+      return ids.length;
+    });
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 import type {
   AccountAttemptTable,
   AccountCaseViewTable,
+  AccountIdentityTable,
+  AccountRecoveryCodeTable,
   AccountTable,
   AccountTokenTable,
 } from './tables/accounts.js';
@@ -25,4 +27,6 @@ export interface DB {
   account_tokens: AccountTokenTable;
   account_attempts: AccountAttemptTable;
   account_case_views: AccountCaseViewTable;
+  account_identities: AccountIdentityTable;
+  account_recovery_codes: AccountRecoveryCodeTable;
 }

@@ -7,6 +7,9 @@ import { savedForms } from './20261129T0710_saved_forms.js';
 import { casesNearIndex } from './20261129T0900_cases_near_index.js';
 import { accounts } from './20261129T1000_accounts.js';
 import { savedFormsAccounts } from './20261129T1100_saved_forms_accounts.js';
+import { twoFactor } from './20261129T1110_two_factor.js';
+import { accountIdentities } from './20261129T1120_account_identities.js';
+import { accountProfile } from './20261129T1130_account_profile.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -28,6 +31,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T0900_cases_near_index': casesNearIndex,
   '20261129T1000_accounts': accounts,
   '20261129T1100_saved_forms_accounts': savedFormsAccounts,
+  '20261129T1110_two_factor': twoFactor,
+  '20261129T1120_account_identities': accountIdentities,
+  '20261129T1130_account_profile': accountProfile,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */
