@@ -72,11 +72,7 @@ async function crawl(
       if (status >= 400 || status === 0) problems.push(`${url} answered ${status}`);
       // Feeds and other machine-readable links are checked by their own tests, not as pages.
       const type = (await response?.headerValue('content-type')) ?? '';
-      if (status < 400 && !type.startsWith('text/html')) {
-        // Chromium asks a feed's server for a favicon; that 404 is the browser's, not ours.
-        browser.takeErrors(page);
-        continue;
-      }
+      if (status < 400 && !type.startsWith('text/html')) continue;
     } catch (err) {
       problems.push(`${url} did not load: ${(err as Error).message}`);
       continue;

@@ -166,6 +166,11 @@ export async function buildApp(
     index: false,
   });
 
+  // Browsers and feed readers ask for /favicon.ico on pages that name no icon (an Atom feed).
+  app.get('/favicon.ico', (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=86400').redirect(assets.url('favicon.svg'), 302),
+  );
+
   if (config.maintenanceMode) {
     app.addHook('onRequest', (request, reply, done) => {
       if (request.url.startsWith('/health/') || request.url.startsWith('/assets/')) {
