@@ -104,6 +104,10 @@ await test('the web shell', async (t) => {
       /max-age=31536000.*immutable|immutable.*max-age=31536000/,
     );
     assert.match(String(asset.headers['content-type']), /text\/css/);
+    // Pages that name no icon (a feed) still get one: /favicon.ico leads to the council's.
+    const favicon = await app.inject('/favicon.ico');
+    assert.equal(favicon.statusCode, 302);
+    assert.equal((await app.inject(String(favicon.headers.location))).statusCode, 200);
   });
 });
 
