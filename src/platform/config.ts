@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -272,7 +273,11 @@ export interface OidcProvider {
   /** Issuer URL: its discovery document is at <issuer>/.well-known/openid-configuration. */
   issuer: string;
   clientId: string;
-  clientSecret: string;
+  /**
+   * How this site proves itself at the token endpoint: a client secret, or a private key that
+   * signs a client assertion (private_key_jwt, which GOV.UK One Login requires).
+   */
+  credential: { clientSecret: string } | { privateKeyPem: string };
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/;
@@ -307,9 +312,42 @@ function parseOidcProviders(env: NodeJS.ProcessEnv, list: string | undefined): O
           }, 'must be https:// (http:// only for a provider on this machine)'),
       ),
       clientId: read(`${key}CLIENT_ID`, required('client id for this site')),
-      clientSecret: read(`${key}CLIENT_SECRET`, required('client secret for this site')),
+      credential:
+        env[`${key}PRIVATE_KEY`] === undefined
+          ? {
+              clientSecret: read(
+                `${key}CLIENT_SECRET`,
+                required(`client secret for this site (or set ${key}PRIVATE_KEY)`),
+              ),
+            }
+          : {
+              privateKeyPem: read(
+                `${key}PRIVATE_KEY`,
+                z
+                  .string()
+                  // One line in an environment file: the PEM's line breaks may be written \n.
+                  .transform((pem) => pem.replace(/\\n/g, '\n'))
+                  .refine(
+                    isSigningKey,
+                    'must be a PEM private key, RSA or EC P-256 (-----BEGIN PRIVATE KEY-----…)',
+                  ),
+              ),
+            },
     };
   });
+}
+
+/** Keys openid-client can sign a private_key_jwt client assertion with (RS256 or ES256). */
+function isSigningKey(pem: string): boolean {
+  try {
+    const key = createPrivateKey(pem);
+    return (
+      key.asymmetricKeyType === 'rsa' ||
+      (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    );
+  } catch {
+    return false;
+  }
 }
 
 function describe(source: string, error: z.ZodError): string {

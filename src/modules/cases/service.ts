@@ -462,19 +462,36 @@ export class CaseService {
   /**
    * Keeps a resident's cases for the council's records but without who they were: their
    * cases (linked to the account, or sent with its address) lose the account link and contact
-   * details, their own timeline entries lose their name, and their subscriptions go. Each
+   * details, the answers named in `answerFields` (a form's { field, … } answers, e.g. their
+   * name again), their own timeline entries lose their name, and their subscriptions go. Each
    * case notes why, internally. Returns how many cases were changed.
    */
-  async removePersonalDetails(accountId: number, email: string): Promise<number> {
+  async removePersonalDetails(
+    accountId: number,
+    email: string,
+    answerFields: readonly string[],
+  ): Promise<number> {
     return this.transaction(async (cases, trx) => {
       const ids = await q.removePersonalDetails(trx, accountId, email.trim().toLowerCase());
-      for (const caseId of ids)
+      for (const caseId of ids) {
+        const row = await q.findById(trx, caseId);
+        const data = JSON.parse(row?.data ?? '{}') as Record<string, unknown>;
+        if (Array.isArray(data.answers)) {
+          const answers: unknown[] = data.answers;
+          const kept = answers.filter(
+            (answer) =>
+              !answerFields.includes(String((answer as { field?: unknown } | null)?.field)),
+          );
+          if (kept.length !== answers.length)
+            await q.updateCase(trx, caseId, { data: JSON.stringify({ ...data, answers: kept }) });
+        }
         await cases.recordEvent(caseId, {
           type: 'internal_note',
           actor: { type: 'system' },
           public: false,
           body: 'Resident deleted their account; personal details removed.',
         });
+      }
       return ids.length;
     });
   }
