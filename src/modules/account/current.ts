@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ModuleOptions } from '../../app.js';
 import type { Session } from '../../platform/http/session.js';
+import { safeReturnPath } from './inputs.js';
 import type { SignedInAccount } from './service.js';
 
 export type { SignedInAccount } from './service.js';
@@ -103,3 +104,20 @@ export const accountPlugin = fp(
   },
   { name: 'shire-account', dependencies: ['shire-session'] },
 );
+
+/** Sends anyone not signed in to sign in, coming back here afterwards if it was a page. */
+export async function signedInOnly(request: FastifyRequest, reply: FastifyReply) {
+  if (request.account) return;
+  const here = safeReturnPath(request.url);
+  const returnTo = request.method === 'GET' && here && here !== '/account' ? here : undefined;
+  return reply.redirect(
+    returnTo ? `/account/sign-in?returnTo=${encodeURIComponent(returnTo)}` : '/account/sign-in',
+    303,
+  );
+}
+
+/** The resident signed in on this request, on routes behind `signedInOnly`. */
+export function resident({ account }: FastifyRequest): SignedInAccount {
+  if (!account) throw new Error('a signed-in route was reached without a signed-in resident');
+  return account;
+}

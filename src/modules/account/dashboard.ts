@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { CASE_KINDS, isCaseKind, KIND_NAMES, type CaseKindName } from '../cases/kinds.js';
 import { publicTimeline } from '../cases/timeline.js';
 import type { Case } from '../cases/service.js';
-import { safeReturnPath } from './inputs.js';
-import type { CaseFilters, SignedInAccount } from './service.js';
+import { resident, signedInOnly } from './current.js';
+import type { CaseFilters } from './service.js';
 
 /** A one-line confirmation for the next account page ("Your password has been changed"). */
 export const FLASH = 'accountFlash';
@@ -34,21 +34,7 @@ export function dashboardRoutes(
 ): void {
   const { accounts, cases } = options.services;
 
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.account) return;
-    const here = safeReturnPath(request.url);
-    const returnTo = request.method === 'GET' && here && here !== '/account' ? here : undefined;
-    return reply.redirect(
-      returnTo ? `/account/sign-in?returnTo=${encodeURIComponent(returnTo)}` : '/account/sign-in',
-      303,
-    );
-  });
-
-  /** The resident signed in on this request: the preHandler has made sure there is one. */
-  const resident = ({ account }: FastifyRequest): SignedInAccount => {
-    if (!account) throw new Error('dashboard route reached without a signed-in resident');
-    return account;
-  };
+  app.addHook('preHandler', signedInOnly);
 
   app.get<{ Querystring: { kind?: string; status?: string; page?: string } }>(
     '/account',

@@ -4,7 +4,8 @@ import { ValidationError } from '../../platform/errors.js';
 import { displayAnswer, type Answer } from '../forms/fields.js';
 import { errorSummary } from './inputs.js';
 import { DELETE_WORDS, type SavedFormEntry } from './my-data.js';
-import { CHANNEL_WORDS, resident, signedInOnly, UPDATE_WORDS } from './profile-routes.js';
+import { resident, signedInOnly } from './current.js';
+import { CHANNEL_WORDS, UPDATE_WORDS } from './profile-routes.js';
 
 type Body = Record<string, unknown>;
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
+import { resident, signedInOnly } from './current.js';
 import { ValidationError } from '../../platform/errors.js';
 import type { Field } from '../catalogue/definition.js';
 import {
@@ -16,7 +17,6 @@ import { FLASH } from './dashboard.js';
 import { emailInput, errorSummary, nameInput, readEmail, readName } from './inputs.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
 import { CHANNELS, UPDATE_CHOICES, type UpdateChannel, type UpdateChoice } from './profile.js';
-import type { SignedInAccount } from './service.js';
 
 type Body = Record<string, unknown>;
 
@@ -55,22 +55,6 @@ export const UPDATE_WORDS: Record<UpdateChoice, string> = {
   status: 'Only when the status changes',
   finished: 'Only when it is finished',
 };
-
-/** Sends anyone not signed in to sign in, coming back here afterwards if it was a page. */
-export async function signedInOnly(request: FastifyRequest, reply: FastifyReply) {
-  if (request.account) return;
-  const back = request.method === 'GET' ? request.url : undefined;
-  return reply.redirect(
-    back ? `/account/sign-in?returnTo=${encodeURIComponent(back)}` : '/account/sign-in',
-    303,
-  );
-}
-
-/** The resident signed in on this request: `signedInOnly` has made sure there is one. */
-export function resident({ account }: FastifyRequest): SignedInAccount {
-  if (!account) throw new Error('profile route reached without a signed-in resident');
-  return account;
-}
 
 /**
  * Your details (/account/profile): name, phone and address; how and when we tell you about

@@ -3,12 +3,11 @@ import type { Kysely } from 'kysely';
 import { fingerprint } from '../../platform/crypto.js';
 import type { DB } from '../../platform/db/types.js';
 import { ValidationError } from '../../platform/errors.js';
-import { enqueueMail } from '../../platform/outbox/mailer.js';
 import type { AddressAnswer } from '../forms/fields.js';
 import { hashPassword, newPasswordProblem, verifyPassword } from './passwords.js';
 import * as pq from './profile-queries.js';
 import * as q from './queries.js';
-import { LINK_LIFETIME_MS, LINK_PATHS } from './service.js';
+import { accountMail, LINK_LIFETIME_MS, LINK_PATHS } from './service.js';
 
 /** How a resident wants to hear about their cases. */
 export const CHANNELS = ['email', 'sms', 'app'] as const;
@@ -198,11 +197,7 @@ export class ProfileService {
   }
 
   private mail(trx: Kysely<DB>, to: string, subject: string, lines: string[]): Promise<void> {
-    return enqueueMail(trx, this.settings.secret, {
-      to,
-      subject,
-      text: [...lines, '', this.settings.councilName].join('\n'),
-    });
+    return accountMail(trx, this.settings, to, subject, lines);
   }
 }
 

@@ -450,12 +450,23 @@ export class AccountService {
   }
 
   private mail(trx: Kysely<DB>, to: string, subject: string, lines: string[]): Promise<void> {
-    return enqueueMail(trx, this.settings.secret, {
-      to,
-      subject,
-      text: [...lines, '', this.settings.councilName].join('\n'),
-    });
+    return accountMail(trx, this.settings, to, subject, lines);
   }
+}
+
+/** An email about the resident's account, signed by the council, queued in the caller's transaction. */
+export function accountMail(
+  trx: Kysely<DB>,
+  settings: { secret: string; councilName: string },
+  to: string,
+  subject: string,
+  lines: string[],
+): Promise<void> {
+  return enqueueMail(trx, settings.secret, {
+    to,
+    subject,
+    text: [...lines, '', settings.councilName].join('\n'),
+  });
 }
 
 /** Where each kind of emailed link opens. */
