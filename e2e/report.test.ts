@@ -73,6 +73,9 @@ await test('a new resident reports a pothole with a photo and follows it to the 
   const preview = await page.locator('.govuk-inset-text').innerText();
   assert.match(preview, /that a resident reported it, but not your name/);
   assert.match(preview, /Nobody but council staff will see your email address/);
+  // A person reads the check page before sending; a script that sends within seconds of
+  // starting is taken for a bot (and asked to send again).
+  await page.waitForTimeout(3000);
   await page.getByRole('button', { name: 'Send report' }).click();
 
   await page.waitForURL(/\/report\/confirmation$/);
