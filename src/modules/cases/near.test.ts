@@ -113,9 +113,10 @@ function scatter(random: ReturnType<typeof randomSource>): Insertable<CaseTable>
 
 /** What `near` must answer, by brute force over every case. */
 function expected(all: Located[], centre: Point, radius: number, options: NearOptions = {}) {
-  const { kind, serviceCodes, state, limit = 20, offset = 0 } = options;
+  const { kind, serviceCodes, state, statuses, limit = 20, offset = 0 } = options;
   return all
     .filter((c) => kind === undefined || c.kind === kind)
+    .filter((c) => statuses === undefined || statuses.includes(c.status))
     .filter((c) => serviceCodes === undefined || serviceCodes.includes(c.serviceCode))
     .filter((c) => state === undefined || statusDefinition(c.kind, c.status)?.open311 === state)
     .flatMap((c) =>
@@ -171,6 +172,9 @@ for (const dialect of dialects()) {
         { serviceCodes: ['report-fly-tipping', 'apply-for-a-skip-permit'], limit: 30 },
         { state: 'open', limit: 10 },
         { kind: 'application', limit: 3 },
+        // The public list: every report status but a few, open or closed.
+        { kind: 'report', statuses: ['confirmed', 'fixed', 'closed'], state: 'closed', limit: 20 },
+        { statuses: ['investigating', 'submitted'], limit: 15 },
       ];
       for (let i = 0; i < 15; i++) {
         const centre = random.around(WESTMOOR, i < 5 ? 200 : 4_000);

@@ -383,13 +383,20 @@ export class CaseService {
       kind?: CaseKindName;
       serviceCodes?: string[];
       state?: Open311State;
+      /** Only these statuses (with `state`, those of them in that state), e.g. all but "hidden". */
+      statuses?: string[];
       limit?: number;
       offset?: number;
     } = {},
   ): Promise<{ case: Case; distanceMetres: number }[]> {
     const { kind, serviceCodes, state, limit = 20, offset = 0 } = options;
-    if (!(radiusMetres >= 0) || limit <= 0 || serviceCodes?.length === 0) return [];
-    const statuses = state && statusesIn(state, kind ? [kind] : KIND_NAMES);
+    const inState = state && statusesIn(state, kind ? [kind] : KIND_NAMES);
+    const statuses =
+      options.statuses && inState
+        ? options.statuses.filter((s) => inState.includes(s))
+        : (options.statuses ?? inState);
+    if (!(radiusMetres >= 0) || limit <= 0 || serviceCodes?.length === 0 || statuses?.length === 0)
+      return [];
     // Look in a small circle first and widen it until it holds the page: a busy town answers
     // from the first one, open country after a few. Each pass is exact within its own reach,
     // and the database orders by distance, so a full page is the nearest there is.

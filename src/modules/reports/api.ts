@@ -12,7 +12,7 @@ import { resolveWhere, responsibilityFor } from './location.js';
 import { MAX_PHOTOS, processPhoto, type StoredPhoto } from './photos.js';
 import { parseState, type ReportsOptions } from './public.js';
 import { readPoint, readRadius } from './query.js';
-import { questionsPage, type PublicReport } from './service.js';
+import { PUBLIC_STATUSES, questionsPage, type PublicReport } from './service.js';
 
 type FieldError = { field: string; message: string };
 
@@ -74,17 +74,16 @@ export function reportsApi(
         kind: 'report',
         serviceCodes: category ? [category.code] : undefined,
         state: parseState(query.status),
+        statuses: PUBLIC_STATUSES,
         limit,
         offset,
       });
       return {
         reports: await Promise.all(
-          found
-            .filter((n) => n.case.status !== 'hidden')
-            .map(async (n) => ({
-              ...(await publicJson(n.case)),
-              distance_metres: n.distanceMetres,
-            })),
+          found.map(async (n) => ({
+            ...(await publicJson(n.case)),
+            distance_metres: n.distanceMetres,
+          })),
         ),
       };
     },

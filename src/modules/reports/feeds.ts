@@ -4,6 +4,7 @@ import { publicTimeline } from '../cases/timeline.js';
 import { InvalidReferenceError } from '../cases/reference.js';
 import { NotFoundError } from '../../platform/errors.js';
 import type { ReportsOptions } from './public.js';
+import { PUBLIC_STATUSES } from './service.js';
 import { readPoint, readRadius } from './query.js';
 
 const FEED_SIZE = 50;
@@ -37,10 +38,13 @@ export function reportFeeds(
     async (request, reply) => {
       const point = readPoint(request.query);
       const radius = readRadius(request.query.radius, 2000);
-      const near = await cases.near(point, radius, { kind: 'report', limit: 500 });
+      const near = await cases.near(point, radius, {
+        kind: 'report',
+        statuses: PUBLIC_STATUSES,
+        limit: 500,
+      });
       const newest = near
         .map((n) => n.case)
-        .filter((c) => c.status !== 'hidden')
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
         .slice(0, FEED_SIZE);
       const path = `/reports/feed.atom?lat=${point.lat.toFixed(5)}&lng=${point.lng.toFixed(5)}&radius=${String(radius)}`;

@@ -8,7 +8,13 @@ import { InvalidReferenceError } from '../cases/reference.js';
 import type { Case } from '../cases/service.js';
 import { publicTimeline } from '../cases/timeline.js';
 import { photoContentType } from './photos.js';
-import { categoryName, RENDITIONS, type Rendition, type ReportService } from './service.js';
+import {
+  categoryName,
+  PUBLIC_STATUSES,
+  RENDITIONS,
+  type Rendition,
+  type ReportService,
+} from './service.js';
 
 export interface ReportsOptions extends ModuleOptions {
   reports: ReportService;
@@ -101,18 +107,16 @@ export function publicReportsRoutes(
       kind: 'report',
       serviceCodes: category ? [category.code] : undefined,
       state,
+      statuses: PUBLIC_STATUSES,
       limit: PAGE_SIZE + 1,
       offset: (page - 1) * PAGE_SIZE,
     });
     const items = await Promise.all(
-      found
-        .slice(0, PAGE_SIZE)
-        .filter(({ case: c }) => c.status !== 'hidden')
-        .map(async ({ case: c, distanceMetres }) => ({
-          found: c,
-          distanceMetres,
-          photo: (await reports.visiblePhotos(c))[0],
-        })),
+      found.slice(0, PAGE_SIZE).map(async ({ case: c, distanceMetres }) => ({
+        found: c,
+        distanceMetres,
+        photo: (await reports.visiblePhotos(c))[0],
+      })),
     );
     const link = (n: number) =>
       `/reports?${new URLSearchParams({

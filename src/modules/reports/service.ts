@@ -2,6 +2,7 @@ import type { Council } from '../../platform/config.js';
 import type { Point } from '../../platform/geo/geo.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
+import { CASE_KINDS } from '../cases/kinds.js';
 import { addWorkingDays } from '../cases/sla.js';
 import type { Field, Page, ServiceDefinition } from '../catalogue/definition.js';
 import type { CatalogueService } from '../catalogue/service.js';
@@ -13,6 +14,11 @@ import type { Answers } from '../forms/journey.js';
 
 /** A Report It category: a `kind: report` service of the catalogue. */
 export type Category = ServiceDefinition;
+
+/** Every report status the public may see: all but "hidden" (withdrawn, or hidden by staff). */
+export const PUBLIC_STATUSES = Object.keys(CASE_KINDS.report.statuses).filter(
+  (status) => status !== 'hidden',
+);
 
 /** How many reports of the same problem nearby a resident is shown before sending. */
 export const NEARBY_SHOWN = 5;
