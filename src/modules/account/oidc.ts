@@ -146,8 +146,24 @@ export class ExternalSignIn {
     return { ...(await this.signIn(person)), returnTo: pending.returnTo };
   }
 
-  /** The account for the person, found, linked or created, signed in — in one transaction. */
+  /**
+   * The account for the person, found, linked or created, signed in. Two first sign-ins by the
+   * same new person at once (a double click): one makes the account, the other hits the unique
+   * index, and a second look finds what the first made.
+   */
   private async signIn(person: ExternalPerson) {
+    try {
+      return await this.signInOnce(person);
+    } catch (err) {
+      if (err instanceof ExternalSignInError) throw err;
+      if (await identities.findIdentity(this.db, person.issuer, person.subject))
+        return this.signInOnce(person);
+      throw err;
+    }
+  }
+
+  /** Finds, links or creates the account in one transaction. */
+  private async signInOnce(person: ExternalPerson) {
     const now = this.clock();
     const at = now.toISOString();
     const account = await this.db.transaction().execute(async (trx) => {
