@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, dialects, screen, Visitor, type TestApp } from '../../../test/helper.js';
-import { CaseService, type OpenCaseInput } from '../cases/service.js';
-import { emailedLink, newResident, signIn, signUp } from './testing.js';
+import { CaseService } from '../cases/service.js';
+import { emailedLink, newResident, report, signIn, signUp } from './testing.js';
 
 const errorsOn = (html: string) =>
   [...screen(html).getByRole('alert').querySelectorAll('li')].map((li) => li.textContent.trim());
@@ -15,18 +15,6 @@ const idOf = async ({ database }: TestApp, email: string) =>
       .where('email', '=', email)
       .executeTakeFirstOrThrow()
   ).id;
-
-function report(overrides: Partial<OpenCaseInput>): OpenCaseInput {
-  return {
-    serviceCode: 'report-a-pothole',
-    refPrefix: 'PTH',
-    kind: 'report',
-    channel: 'web',
-    title: 'Pothole on Mill Lane',
-    actor: { type: 'resident' },
-    ...overrides,
-  };
-}
 
 for (const dialect of dialects()) {
   await test(`my data on ${dialect}`, async (t) => {

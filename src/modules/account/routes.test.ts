@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, screen, Visitor, type TestApp } from '../../../test/helper.js';
-import { CaseService, type OpenCaseInput } from '../cases/service.js';
-import { emailedLink, emailsTo, newResident, signIn, signUp } from './testing.js';
+import { CaseService } from '../cases/service.js';
+import { emailedLink, emailsTo, newResident, report, signIn, signUp } from './testing.js';
 
 const errorsOn = (html: string) =>
   [...screen(html).getByRole('alert').querySelectorAll('li')].map((li) => li.textContent.trim());
 const heading = (html: string) => screen(html).getByRole('heading', { level: 1 }).textContent;
-
-function report(overrides: Partial<OpenCaseInput> = {}): OpenCaseInput {
-  return {
-    serviceCode: 'report-a-pothole',
-    refPrefix: 'PTH',
-    kind: 'report',
-    channel: 'web',
-    title: 'Pothole on Mill Lane',
-    actor: { type: 'resident' },
-    ...overrides,
-  };
-}
 
 /** Rewrites the one signed-in session's times, as if the resident had walked away. */
 async function ageSession(

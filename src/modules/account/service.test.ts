@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dialects, testDatabase } from '../../../test/helper.js';
-import { CaseService, type OpenCaseInput } from '../cases/service.js';
+import { CaseService } from '../cases/service.js';
 import { hashPassword, needsRehash, newPasswordProblem, verifyPassword } from './passwords.js';
 import { AccountService, clientBucket } from './service.js';
-import { emailedToken, emailsTo, type Outbox } from './testing.js';
+import { emailedToken, emailsTo, report, type Outbox } from './testing.js';
 
 const SETTINGS = {
   secret: 'a test secret that is at least thirty-two characters long',
   publicUrl: 'https://www.westmoor.example',
   councilName: 'Westmoor County Council',
 };
-
-function report(overrides: Partial<OpenCaseInput> = {}): OpenCaseInput {
-  return {
-    serviceCode: 'report-a-pothole',
-    refPrefix: 'PTH',
-    kind: 'report',
-    channel: 'web',
-    title: 'Pothole on Mill Lane',
-    actor: { type: 'resident' },
-    ...overrides,
-  };
-}
 
 const MINUTE = 60_000;
 

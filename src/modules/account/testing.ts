@@ -8,6 +8,7 @@ import type { TestApp, Visitor } from '../../../test/helper.js';
 import { unseal } from '../../platform/crypto.js';
 import type { DB } from '../../platform/db/types.js';
 import { MAIL_JOB, type Email } from '../../platform/outbox/mailer.js';
+import type { OpenCaseInput } from '../cases/service.js';
 
 /** Where the queued emails are, and the key that opens them. */
 export interface Outbox {
@@ -96,4 +97,17 @@ export async function signUp(app: TestApp, visitor: Visitor, resident: Resident)
 export async function signIn(visitor: Visitor, resident: Resident) {
   await visitor.get('/account/sign-in');
   return visitor.post('/account/sign-in', { email: resident.email, password: resident.password });
+}
+
+/** A pothole report to open with CaseService.openCase, with any fields changed. */
+export function report(overrides: Partial<OpenCaseInput> = {}): OpenCaseInput {
+  return {
+    serviceCode: 'report-a-pothole',
+    refPrefix: 'PTH',
+    kind: 'report',
+    channel: 'web',
+    title: 'Pothole on Mill Lane',
+    actor: { type: 'resident' },
+    ...overrides,
+  };
 }
