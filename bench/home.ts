@@ -21,7 +21,7 @@ import { seedDemo } from '../src/demo.js';
 import { loadConfig, type Config } from '../src/platform/config.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import { createLogger } from '../src/platform/logger.js';
-import { best, hadFailures, measure, secondsFromEnv, table, type Figures } from './lib.js';
+import { best, type Figures, hadFailures, measure, run, secondsFromEnv, table } from './lib.js';
 
 const GOAL_PERCENT = 40;
 const CONNECTIONS = 10;
@@ -169,12 +169,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+run(main);

@@ -99,3 +99,16 @@ export function secondsFromEnv(name: string, fallback: number): number {
     throw new Error(`${name} must be a positive number of seconds, not "${raw}"`);
   return value;
 }
+
+/** Runs a benchmark's main(): its answer is the exit code, and a crash prints and exits 1. */
+export function run(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

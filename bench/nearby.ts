@@ -27,7 +27,8 @@ import { Database, type Dialect } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import type { DB } from '../src/platform/db/types.js';
 import { coveringRanges, distanceMetres, geohashOf, type Point } from '../src/platform/geo/geo.js';
-import { table } from './lib.js';
+import { seededRandom } from '../test/random.js';
+import { run, table } from './lib.js';
 
 const GOAL_P99_MS = 10;
 const ROWS = countFromEnv('NEARBY_ROWS', 1_000_000);
@@ -84,17 +85,9 @@ function countFromEnv(name: string, fallback: number): number {
   return value;
 }
 
-/** Mulberry32: the same reports and questions on every run and both databases. */
+/** Seeded, so every run and both databases get the same reports and questions. */
 function randomSource(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const { next, pick } = seededRandom(seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   /** Categories by a 1/rank share, so potholes are the commonest. */
   const weights = CATEGORIES.map((_, rank) => 1 / (rank + 1));
@@ -457,12 +450,4 @@ async function main(): Promise<number> {
   return summary.some((s) => s.wrong > 0) ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+run(main);

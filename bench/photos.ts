@@ -18,7 +18,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { processPhoto, RENDITION_JPEG, RENDITION_RESIZE } from '../src/modules/reports/photos.js';
 import { LocalFileStorage } from '../src/platform/storage/storage.js';
-import { table } from './lib.js';
+import { run, table } from './lib.js';
 
 const GOAL_RATIO = 1.3;
 const ROUNDS = roundsFromEnv('BENCH_PHOTO_ROUNDS', 10);
@@ -187,12 +187,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+run(main);

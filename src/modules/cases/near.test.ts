@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Insertable, Kysely } from 'kysely';
 import ngeohash from 'ngeohash';
 import { dialects, testDatabase } from '../../../test/helper.js';
+import { seededRandom } from '../../../test/random.js';
 import type { CaseTable } from '../../platform/db/tables/cases.js';
 import type { DB } from '../../platform/db/types.js';
 import { distanceMetres, geohashOf, type Point } from '../../platform/geo/geo.js';
@@ -23,15 +24,7 @@ const REPORT_CODES = ['report-a-pothole', 'report-fly-tipping', 'report-a-street
 
 /** The same pseudo-random places on every run, so a failure can be replayed. */
 function randomSource(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const { next, pick } = seededRandom(seed);
   /** Within about `metres` of a point, more of them near the middle. */
   const around = (centre: Point, metres: number): Point => {
     const r = (metres * Math.sqrt(next())) / 111_195;
