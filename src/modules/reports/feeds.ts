@@ -1,7 +1,6 @@
 import { Feed } from 'feed';
 import type { FastifyInstance } from 'fastify';
 import { publicTimeline } from '../cases/timeline.js';
-import { InvalidReferenceError } from '../cases/reference.js';
 import { NotFoundError } from '../../platform/errors.js';
 import type { ReportsOptions } from './public.js';
 import { PUBLIC_STATUSES } from './service.js';
@@ -68,14 +67,9 @@ export function reportFeeds(
   );
 
   app.get<{ Params: { ref: string } }>('/reports/:ref/updates.atom', async (request, reply) => {
-    let found;
-    try {
-      found = await cases.getByRef(request.params.ref);
-    } catch (err) {
-      if (!(err instanceof InvalidReferenceError)) throw err;
-    }
-    const report = found && (await reports.publicReport(found));
-    if (!found || !report) throw new NotFoundError(`There is no report ${request.params.ref}.`);
+    const found = await reports.byRef(request.params.ref);
+    const report = await reports.publicReport(found);
+    if (!report) throw new NotFoundError(`There is no report ${request.params.ref}.`);
     const timeline = await publicTimeline(cases, found);
     const feed = newFeed(
       `Updates on ${report.categoryName.toLowerCase()} ${report.ref}${report.location ? `, ${report.location.label}` : ''}`,

@@ -4,8 +4,6 @@ import { NotFoundError } from '../../platform/errors.js';
 import type { Gazetteer } from '../../platform/geo/gazetteer.js';
 import { parseCoordinates } from '../../platform/geo/gazetteer.js';
 import type { Point } from '../../platform/geo/geo.js';
-import { InvalidReferenceError } from '../cases/reference.js';
-import type { Case } from '../cases/service.js';
 import { publicTimeline } from '../cases/timeline.js';
 import { photoContentType } from './photos.js';
 import {
@@ -39,20 +37,8 @@ export function publicReportsRoutes(
 ): void {
   const { cases } = services;
 
-  /** The report a reference names, or a 404 that says so plainly. */
-  const reportByRef = async (ref: string): Promise<Case> => {
-    let found: Case | undefined;
-    try {
-      found = await cases.getByRef(ref);
-    } catch (err) {
-      if (!(err instanceof InvalidReferenceError)) throw err;
-    }
-    if (found?.kind !== 'report') throw new NotFoundError(`There is no report ${ref}.`);
-    return found;
-  };
-
   app.get<{ Params: { ref: string } }>('/reports/:ref', async (request, reply) => {
-    const found = await reportByRef(request.params.ref);
+    const found = await reports.byRef(request.params.ref);
     const report = await reports.publicReport(found);
     if (!report) throw new NotFoundError(`There is no report ${request.params.ref}.`);
     return reply.render('reports/views/report.njk', {
@@ -67,7 +53,7 @@ export function publicReportsRoutes(
     '/reports/:ref/photos/:id/:rendition',
     async (request, reply) => {
       const rendition = request.params.rendition.replace(/\.jpg$/, '') as Rendition;
-      const found = await reportByRef(request.params.ref);
+      const found = await reports.byRef(request.params.ref);
       const photo = (await reports.visiblePhotos(found)).find((p) => p.id === request.params.id);
       const key = photo && RENDITIONS.includes(rendition) ? photo.renditions[rendition] : undefined;
       const stream = key && (await files.get(key));

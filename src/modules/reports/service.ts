@@ -3,6 +3,7 @@ import type { Point } from '../../platform/geo/geo.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
 import { CASE_KINDS } from '../cases/kinds.js';
+import { InvalidReferenceError } from '../cases/reference.js';
 import { addWorkingDays } from '../cases/sla.js';
 import type { Field, Page, ServiceDefinition } from '../catalogue/definition.js';
 import type { CatalogueService } from '../catalogue/service.js';
@@ -110,6 +111,18 @@ export class ReportService {
 
   radiusFor(category: Category): number {
     return category.report?.radius ?? this.council.reporting.nearbyRadius;
+  }
+
+  /** The report a typed reference names; a 404 that says so plainly for anything else, malformed included. */
+  async byRef(ref: string): Promise<Case> {
+    let found: Case | undefined;
+    try {
+      found = await this.cases.getByRef(ref);
+    } catch (err) {
+      if (!(err instanceof InvalidReferenceError)) throw err;
+    }
+    if (found?.kind !== 'report') throw new NotFoundError(`There is no report ${ref}.`);
+    return found;
   }
 
   /** Open reports of the same problem near a point, nearest first: "is it one of these?". */
