@@ -12,7 +12,15 @@ import type {
   CaseTable,
   SubscriptionTable,
 } from './tables/cases.js';
-import type { JobTable, SavedFormTable, SessionTable } from './tables/platform.js';
+import type {
+  DeliveryTable,
+  JobTable,
+  MailboxTable,
+  PushSubscriptionTable,
+  SavedFormTable,
+  SessionTable,
+  SettingTable,
+} from './tables/platform.js';
 
 /** Every table Shire has, for Kysely's type checking. One file per group of tables under tables/. */
 export interface DB {
@@ -29,4 +37,8 @@ export interface DB {
   account_case_views: AccountCaseViewTable;
   account_identities: AccountIdentityTable;
   account_recovery_codes: AccountRecoveryCodeTable;
+  deliveries: DeliveryTable;
+  mailbox: MailboxTable;
+  push_subscriptions: PushSubscriptionTable;
+  settings: SettingTable;
 }

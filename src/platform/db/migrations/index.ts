@@ -10,6 +10,7 @@ import { savedFormsAccounts } from './20261129T1100_saved_forms_accounts.js';
 import { twoFactor } from './20261129T1110_two_factor.js';
 import { accountIdentities } from './20261129T1120_account_identities.js';
 import { accountProfile } from './20261129T1130_account_profile.js';
+import { notifications } from './20261129T1200_notifications.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T1110_two_factor': twoFactor,
   '20261129T1120_account_identities': accountIdentities,
   '20261129T1130_account_profile': accountProfile,
+  '20261129T1200_notifications': notifications,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

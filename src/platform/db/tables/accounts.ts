@@ -6,6 +6,8 @@ export interface AccountTable {
   /** Lower-case. */
   email: string;
   email_verified_at: string | null;
+  /** Set when an email to this address bounced; the resident is asked to check it at sign-in. */
+  email_bounced_at: string | null;
   name: string | null;
   /** PHC string of an scrypt hash with its parameters; null when the resident signs in by link. */
   password_hash: string | null;

@@ -33,3 +33,49 @@ export interface SavedFormTable {
   /** Set when a signed-in resident saved it: it is listed in My Account, and no link is emailed. */
   account_id: number | null;
 }
+
+/** One message to one recipient on one channel; its key makes queueing and sending idempotent. */
+export interface DeliveryTable {
+  id: Generated<number>;
+  key: string;
+  channel: 'email' | 'sms' | 'push';
+  recipient: string;
+  template: string;
+  sealed: string;
+  case_id: number | null;
+  account_id: number | null;
+  subscription_id: number | null;
+  status: 'queued' | 'sent' | 'skipped' | 'failed';
+  detail: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/** The development mailbox: email that would have been sent, shown at /dev/mailbox. */
+export interface MailboxTable {
+  id: Generated<number>;
+  message_id: string;
+  recipient: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  headers: string;
+  created_at: string;
+}
+
+/** A browser or installed app that asked for web push, for one account. */
+export interface PushSubscriptionTable {
+  id: Generated<number>;
+  account_id: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: string;
+}
+
+/** Values the platform generates once and keeps, such as the VAPID keys. */
+export interface SettingTable {
+  key: string;
+  value: string;
+  created_at: string;
+}
