@@ -39,12 +39,15 @@ import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
 import { homeModule } from './modules/home/index.js';
 import { reportsModule } from './modules/reports/index.js';
-import { jobHandlers } from './jobs.js';
+import { createSenders, jobHandlers } from './jobs.js';
+import { notificationsModule } from './modules/notifications/index.js';
+import { NotificationService } from './modules/notifications/service.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
 export function createServices(database: Database<DB>, config: Config) {
   return {
     cases: new CaseService(database.db),
+    notifications: new NotificationService(database.db, config.sessionSecret),
     catalogue: new CatalogueService(loadCatalogue(config.servicesDir)),
     savedForms: new SavedForms(database.db, {
       secret: config.sessionSecret,
@@ -203,11 +206,16 @@ export async function buildApp(
   await app.register(reportsModule, moduleOptions);
   await app.register(apiModule, moduleOptions);
   await app.register(accountModule, moduleOptions);
+  await app.register(notificationsModule, moduleOptions);
 
-  const worker = config.inProcessWorker
+  const senders = config.inProcessWorker
+    ? createSenders({ config, services, database, logger })
+    : undefined;
+  const worker = senders
     ? new Worker(database, {
-        handlers: jobHandlers({ config, services, database, logger }),
+        handlers: jobHandlers({ config, services, database, logger, senders }),
         logger,
+        concurrency: config.workerConcurrency,
       })
     : undefined;
   app.addHook('onReady', (done) => {
@@ -217,6 +225,7 @@ export async function buildApp(
   app.addHook('onClose', async () => {
     clearInterval(sweep);
     await worker?.stop();
+    senders?.close();
     await bus.close();
     await redis?.quit();
     // A database handed in by the caller is the caller's to close.

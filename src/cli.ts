@@ -2,7 +2,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { createServices, openDatabase } from './app.js';
 import { seedDemo } from './demo.js';
-import { jobHandlers } from './jobs.js';
+import { createSenders, jobHandlers } from './jobs.js';
 import { start } from './main.js';
 import { CatalogueError } from './modules/catalogue/definition.js';
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
@@ -58,14 +58,17 @@ async function run(argv: string[]): Promise<void> {
       const database = openDatabase(config);
       await migrateToLatest(database);
       const services = createServices(database, config);
+      const senders = createSenders({ config, services, database, logger });
       const worker = new Worker(database, {
-        handlers: jobHandlers({ config, services, database, logger }),
+        handlers: jobHandlers({ config, services, database, logger, senders }),
         logger,
+        concurrency: config.workerConcurrency,
       });
       worker.start();
       logger.info(`outbox worker ${worker.id} started`);
       closeWithGrace({ delay: 30_000 }, async () => {
         await worker.stop();
+        senders.close();
         await database.close();
       });
       return;

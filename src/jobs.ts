@@ -3,10 +3,61 @@ import type { Services } from './app.js';
 import type { Config } from './platform/config.js';
 import type { Database } from './platform/db/database.js';
 import type { DB } from './platform/db/types.js';
-import { createMailer, MAIL_JOB, sendQueuedMail } from './platform/outbox/mailer.js';
+import { createNotifySender } from './platform/outbox/govuk-notify.js';
+import { mailboxSender, smtpSender } from './platform/outbox/mailer.js';
+import type { EmailSender, PushSender, SmsSender } from './platform/outbox/senders.js';
+import { createPushSender } from './platform/outbox/web-push.js';
 import type { JobHandler } from './platform/outbox/worker.js';
-import { askIfResolved, notifySubscribers } from './modules/cases/notify.js';
 import { CHECK_RESOLVED_JOB, NOTIFY_JOB } from './modules/cases/service.js';
+import { deliver, type Senders } from './modules/notifications/deliver.js';
+import { askIfResolved, fanOut } from './modules/notifications/fan-out.js';
+import { DELIVER_JOB } from './modules/notifications/queue.js';
+
+/**
+ * How the platform reaches people, from config: GOV.UK Notify for email and text messages
+ * when its key is set; otherwise email over SMTP_URL; otherwise, with neither, into the
+ * database mailbox (shown at /dev/mailbox in development), so nothing is sent by accident.
+ * Web push always works: its VAPID keys are made on first use and kept in the database.
+ */
+export function createSenders(deps: {
+  config: Config;
+  services: Services;
+  database: Database<DB>;
+  logger: Logger;
+}): Senders & { close(): void } {
+  const { config } = deps;
+  let email: EmailSender;
+  let sms: SmsSender | undefined;
+  let close = () => undefined as void;
+  if (config.notify) {
+    const notify = createNotifySender(config.notify);
+    email = notify;
+    sms = notify;
+  } else if (config.smtpUrl) {
+    const smtp = smtpSender({ smtpUrl: config.smtpUrl, from: config.mailFrom });
+    email = smtp;
+    close = () => {
+      smtp.close();
+    };
+  } else {
+    if (config.env === 'production')
+      deps.logger.warn('Neither SMTP_URL nor NOTIFY_API_KEY is set: email is kept in the database');
+    email = mailboxSender(deps.database.db, config.mailFrom);
+  }
+  let push: Promise<PushSender> | undefined;
+  const pushSender = () =>
+    (push ??= deps.services.notifications
+      .vapidKeys()
+      .then((vapid) =>
+        createPushSender({ vapid, subject: `mailto:${config.council.contact.email}` }),
+      ));
+  return {
+    email,
+    sms,
+    push: { sendPush: async (target, message) => (await pushSender()).sendPush(target, message) },
+    close,
+  };
+}
 
 /** Every outbox job type and the handler that runs it; used by the in-process worker and `shire worker`. */
 export function jobHandlers(deps: {
@@ -14,18 +65,28 @@ export function jobHandlers(deps: {
   services: Services;
   database: Database<DB>;
   logger: Logger;
+  senders: Senders;
 }): Map<string, JobHandler> {
-  const mailer = createMailer({
-    smtpUrl: deps.config.smtpUrl,
-    from: deps.config.mailFrom,
-    dataDir: deps.config.dataDir,
-  });
+  const { config, services, database } = deps;
+  const settings = { secret: config.sessionSecret, publicUrl: config.publicUrl };
+  const fanOutDeps = { db: database.db, cases: services.cases, settings };
   return new Map<string, JobHandler>([
-    [NOTIFY_JOB, notifySubscribers({ cases: deps.services.cases, mailer, config: deps.config })],
+    [NOTIFY_JOB, fanOut(fanOutDeps)],
+    [CHECK_RESOLVED_JOB, askIfResolved(fanOutDeps)],
     [
-      CHECK_RESOLVED_JOB,
-      askIfResolved({ cases: deps.services.cases, mailer, config: deps.config }),
+      DELIVER_JOB,
+      deliver({
+        db: database.db,
+        cases: services.cases,
+        accounts: services.accounts,
+        senders: deps.senders,
+        secret: config.sessionSecret,
+        branding: {
+          councilName: config.council.name,
+          publicUrl: config.publicUrl,
+          colour: config.council.brandColour,
+        },
+      }),
     ],
-    [MAIL_JOB, sendQueuedMail(mailer, deps.config.sessionSecret)],
   ]);
 }

@@ -1,109 +1,110 @@
 /**
- * A real SMTP server for tests (smtp-server, on a local port), and just enough MIME to read
- * the single-part text emails nodemailer writes. It can refuse recipients, stop, and start
- * again on the same port, to test retries.
+ * A real SMTP server for tests (smtp-server, on a local port) that parses what it receives
+ * with mailparser. It can refuse recipients for now (450) or for good (550), hold a message
+ * before saying "OK", stop, and start again on the same port, to test retries and crashes.
  */
-import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
+import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-export interface ParsedEmail {
+export interface Received {
+  envelope: { from: string | null; to: string[] };
+  /** Lower-case header names; values as text. */
   headers: Map<string, string>;
-  /** Decoded From/To/Subject headers. */
+  messageId: string;
   from: string;
   to: string;
   subject: string;
-  /** Decoded body with \n line endings. */
   text: string;
+  html: string | undefined;
 }
 
-export interface Received extends ParsedEmail {
-  envelope: { from: string | null; to: string[] };
+export interface SmtpState {
+  /** Refuse every recipient: 450 "try again later" or 550 "no such mailbox". */
+  refuse: false | 450 | 550;
+  /**
+   * Called with each message before the server acknowledges it; the message counts as
+   * received only once this resolves, as with a real relay's "250 OK".
+   */
+  beforeAccept: ((count: number) => Promise<void>) | undefined;
 }
 
-/** Bytes written as =XX (quoted-printable, Q encoding) back to a UTF-8 string. */
-function decodeQuotedBytes(input: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < input.length; i++) {
-    const hex = input.slice(i + 1, i + 3);
-    if (input[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else bytes.push(input.charCodeAt(i));
+function headerText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && 'text' in value) return String(value.text);
+  if (value && typeof value === 'object' && 'value' in value) {
+    const v = value as { value: unknown; params?: Record<string, string> };
+    return [String(v.value), ...Object.entries(v.params ?? {}).map(([k, p]) => `${k}=${p}`)].join(
+      '; ',
+    );
   }
-  return Buffer.from(bytes).toString('utf8');
+  return JSON.stringify(value);
 }
 
-/** RFC 2047 encoded words (=?UTF-8?Q?…?= and =?UTF-8?B?…?=), with the space between two of them dropped. */
-function decodeHeader(value: string): string {
-  return value.replace(
-    /=\?[^?]+\?([QqBb])\?([^?]*)\?=(?:\s+(?==\?))?/g,
-    (_match, encoding: string, text: string) =>
-      encoding.toUpperCase() === 'B'
-        ? Buffer.from(text, 'base64').toString('utf8')
-        : decodeQuotedBytes(text.replace(/_/g, ' ')),
-  );
-}
-
-/** Just enough MIME to read the single-part text emails nodemailer writes. */
-export function parseEmail(raw: string): ParsedEmail {
-  const normalised = raw.replace(/\r\n/g, '\n');
-  const split = normalised.indexOf('\n\n');
-  assert.ok(split > 0, 'an email has headers, a blank line and a body');
-  const headers = new Map<string, string>();
-  for (const line of normalised
-    .slice(0, split)
-    .replace(/\n[ \t]+/g, ' ')
-    .split('\n')) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).toLowerCase(), decodeHeader(line.slice(colon + 1).trim()));
-  }
-  const body = normalised.slice(split + 2);
-  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
-  const text =
-    encoding === 'quoted-printable'
-      ? decodeQuotedBytes(body.replace(/=\n/g, ''))
-      : encoding === 'base64'
-        ? Buffer.from(body, 'base64').toString('utf8')
-        : body;
-  return {
-    headers,
-    from: headers.get('from') ?? '',
-    to: headers.get('to') ?? '',
-    subject: headers.get('subject') ?? '',
-    text: text.replace(/\r\n/g, '\n').replace(/\n$/, ''),
-  };
-}
-
-/** An SMTP server on a local port, which can refuse recipients, be stopped, and start again on the same port. */
+/** An SMTP server on a local port. */
 export async function smtpServer(t: TestContext) {
-  const state = { refuseRecipients: false };
+  const state: SmtpState = { refuse: false, beforeAccept: undefined };
   const messages: Received[] = [];
+  let seen = 0;
   const create = () =>
     new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       disableReverseLookup: true,
       logger: false,
+      // Many at once, like a relay: the outbox sends over a pool of connections.
+      maxClients: 100,
+      // Pooled clients keep connections open; a stop() should not wait for them.
+      closeTimeout: 50,
       onRcptTo(_address, _session, callback) {
-        if (state.refuseRecipients)
+        if (state.refuse === 550)
           callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+        else if (state.refuse === 450)
+          callback(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 450 }));
         else callback();
       },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
+          const raw = Buffer.concat(chunks);
           const { mailFrom, rcptTo } = session.envelope;
-          messages.push({
-            ...parseEmail(Buffer.concat(chunks).toString('utf8')),
-            envelope: {
-              from: mailFrom ? mailFrom.address : null,
-              to: rcptTo.map((r) => r.address),
+          const accept = async () => {
+            if (state.beforeAccept) await state.beforeAccept(++seen);
+            const parsed = await simpleParser(raw);
+            const headers = new Map<string, string>();
+            // Raw lines, unfolded: mailparser's structured view folds List-* into one 'list'.
+            for (const { key, line } of parsed.headerLines)
+              headers.set(
+                key,
+                line
+                  .slice(line.indexOf(':') + 1)
+                  .replace(/\r?\n[ \t]+/g, ' ')
+                  .trim(),
+              );
+            messages.push({
+              envelope: {
+                from: mailFrom ? mailFrom.address : null,
+                to: rcptTo.map((r) => r.address),
+              },
+              headers,
+              messageId: parsed.messageId ?? '',
+              from: headerText(parsed.from),
+              to: headerText(parsed.to),
+              subject: parsed.subject ?? '',
+              text: (parsed.text ?? '').replace(/\r\n/g, '\n').replace(/\n$/, ''),
+              html: parsed.html || undefined,
+            });
+          };
+          accept().then(
+            () => {
+              callback();
             },
-          });
-          callback();
+            (err: unknown) => {
+              callback(err as Error);
+            },
+          );
         });
       },
     });

@@ -118,6 +118,15 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
   MAIL_FROM: z.string().optional(),
+  // GOV.UK Notify: email and text messages through Notify instead of SMTP.
+  NOTIFY_API_KEY: z
+    .string()
+    .regex(/^[\w-]+-[0-9a-f-]{36}-[0-9a-f-]{36}$/, 'must be a GOV.UK Notify API key')
+    .optional(),
+  NOTIFY_BASE_URL: z.string().url('must be a URL').optional(),
+  NOTIFY_EMAIL_TEMPLATE_ID: z.string().uuid('must be a template id').optional(),
+  NOTIFY_SMS_TEMPLATE_ID: z.string().uuid('must be a template id').optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
   SESSION_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters')
@@ -168,6 +177,17 @@ export interface Config {
   redisUrl: string | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** GOV.UK Notify, when an API key is set: it sends email (instead of SMTP) and text messages. */
+  notify:
+    | {
+        apiKey: string;
+        baseUrl: string | undefined;
+        emailTemplateId: string;
+        smsTemplateId: string;
+      }
+    | undefined;
+  /** How many outbox jobs one worker runs at once (sending is mostly waiting on the network). */
+  workerConcurrency: number;
   sessionSecret: string;
   logLevel: string;
   inProcessWorker: boolean;
@@ -219,6 +239,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError('PUBLIC_URL: production needs the https:// address residents use');
   }
 
+  if (e.NOTIFY_API_KEY && (!e.NOTIFY_EMAIL_TEMPLATE_ID || !e.NOTIFY_SMS_TEMPLATE_ID))
+    throw new ConfigError(
+      'NOTIFY_API_KEY: also set NOTIFY_EMAIL_TEMPLATE_ID and NOTIFY_SMS_TEMPLATE_ID (see docs/notifications.md)',
+    );
+
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   return {
     env: e.SHIRE_ENV,
@@ -241,6 +266,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? `${council.data.name} <${council.data.contact.email}>`,
+    notify:
+      e.NOTIFY_API_KEY && e.NOTIFY_EMAIL_TEMPLATE_ID && e.NOTIFY_SMS_TEMPLATE_ID
+        ? {
+            apiKey: e.NOTIFY_API_KEY,
+            baseUrl: e.NOTIFY_BASE_URL,
+            emailTemplateId: e.NOTIFY_EMAIL_TEMPLATE_ID,
+            smsTemplateId: e.NOTIFY_SMS_TEMPLATE_ID,
+          }
+        : undefined,
+    workerConcurrency: e.WORKER_CONCURRENCY,
     sessionSecret: e.SESSION_SECRET,
     logLevel: e.LOG_LEVEL,
     inProcessWorker: e.IN_PROCESS_WORKER,

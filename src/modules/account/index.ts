@@ -16,7 +16,7 @@ import {
 import { myDataRoutes } from './my-data-routes.js';
 import { externalSignInRoutes } from './oidc-routes.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
-import { profileRoutes } from './profile-routes.js';
+import { EMAIL_BOUNCED_PATH, profileRoutes } from './profile-routes.js';
 import { LINK_PATHS, SIGN_IN_THROTTLE, type LinkSignIn } from './service.js';
 import {
   holdForSecondFactor,
@@ -91,7 +91,7 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
   await app.register(myDataRoutes, options);
 
   /** Signs the resident in on this session and sends them where they were going. */
-  const finishSignIn = (
+  const finishSignIn = async (
     request: FastifyRequest,
     reply: FastifyReply,
     result: Pick<LinkSignIn, 'account' | 'signedInAt'>,
@@ -100,7 +100,12 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
   ) => {
     signInSession(request.session, result.account.id, result.signedInAt);
     if (flash) request.session.set(FLASH, flash);
-    return reply.redirect(safeReturnPath(returnTo) ?? '/account', 303);
+    const where = safeReturnPath(returnTo) ?? '/account';
+    // Email to them bounced: ask them to check the address before anything else.
+    const profile = await options.services.accounts.profile().get(result.account.id);
+    if (profile?.emailBouncedAt)
+      return reply.redirect(`${EMAIL_BOUNCED_PATH}?returnTo=${encodeURIComponent(where)}`, 303);
+    return reply.redirect(where, 303);
   };
   /** …unless the account has two-factor on: then the session waits for the code first. */
   const completeSignIn = async (

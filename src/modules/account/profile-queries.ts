@@ -12,6 +12,7 @@ type ProfileChanges = Pick<
   | 'name'
   | 'email'
   | 'email_verified_at'
+  | 'email_bounced_at'
   | 'phone'
   | 'address'
   | 'password_hash'
@@ -71,4 +72,13 @@ export async function deleteAccount(db: Kysely<DB>, accountId: number): Promise<
   await deleteTokensOf(db, accountId);
   await db.deleteFrom('account_case_views').where('account_id', '=', accountId).execute();
   await db.deleteFrom('accounts').where('id', '=', accountId).execute();
+}
+
+/** Marks every account with this (lower-case) address: email to it bounced. */
+export async function markEmailBounced(db: Kysely<DB>, email: string, now: string): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ email_bounced_at: now })
+    .where('email', '=', email)
+    .execute();
 }

@@ -14,13 +14,22 @@ import {
 } from '../forms/fields.js';
 import { signInSession } from './current.js';
 import { FLASH } from './dashboard.js';
-import { emailInput, errorSummary, nameInput, readEmail, readName } from './inputs.js';
+import {
+  emailInput,
+  errorSummary,
+  nameInput,
+  readEmail,
+  readName,
+  safeReturnPath,
+} from './inputs.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
 import { CHANNELS, UPDATE_CHOICES, type UpdateChannel, type UpdateChoice } from './profile.js';
 
 type Body = Record<string, unknown>;
 
 const TOKEN = /^[\w-]{43}$/;
+/** Where a resident whose email bounced is sent after signing in. */
+export const EMAIL_BOUNCED_PATH = '/account/email-bounced';
 const PASSWORD_LIMIT = { rateLimit: { max: 10, timeWindow: 15 * 60_000 } };
 const EMAIL_LIMIT = { rateLimit: { max: 10, timeWindow: 15 * 60_000 } };
 
@@ -254,6 +263,22 @@ export function profileRoutes(app: FastifyInstance, options: ModuleOptions, done
       );
     },
   );
+
+  // ---- Email to them bounced (notifications marked it) -----------------------------------
+
+  app.get<{ Querystring: { returnTo?: string } }>(EMAIL_BOUNCED_PATH, (request, reply) =>
+    reply.render('account/views/email-bounced.njk', {
+      pageTitle: 'Check your email address',
+      email: resident(request).email,
+      returnTo: safeReturnPath(request.query.returnTo) ?? '/account',
+    }),
+  );
+
+  app.post<{ Body: Body }>(EMAIL_BOUNCED_PATH, async (request, reply) => {
+    await profiles.confirmEmailWorks(resident(request).id);
+    const returnTo = typeof request.body.returnTo === 'string' ? request.body.returnTo : undefined;
+    return reply.redirect(safeReturnPath(returnTo) ?? '/account', 303);
+  });
 
   const linkGone = (reply: FastifyReply) =>
     reply.code(404).render('account/views/link-gone.njk', {

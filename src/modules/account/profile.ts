@@ -21,6 +21,8 @@ export interface Profile {
   name: string | null;
   email: string;
   emailVerified: boolean;
+  /** When email to the address last bounced; the resident is asked to check it. */
+  emailBouncedAt: Date | null;
   phone: string | null;
   address: AddressAnswer | null;
   hasPassword: boolean;
@@ -64,6 +66,17 @@ export class ProfileService {
       },
       this.clock().toISOString(),
     );
+  }
+
+  /** Email to this address bounced (notifications): its account is asked to check it. */
+  async markEmailBounced(email: string): Promise<void> {
+    await pq.markEmailBounced(this.db, email.trim().toLowerCase(), this.clock().toISOString());
+  }
+
+  /** The resident says their address is right after a bounce; stop asking. */
+  async confirmEmailWorks(accountId: number): Promise<void> {
+    const now = this.clock().toISOString();
+    await pq.updateProfile(this.db, accountId, { email_bounced_at: null }, now);
   }
 
   async updatePreferences(
@@ -151,7 +164,12 @@ export class ProfileService {
       if (!account) return undefined;
       // Links sent to the old address no longer prove anything.
       await pq.deleteTokensOf(trx, accountId);
-      await pq.updateProfile(trx, accountId, { email: pending.email, email_verified_at: now }, now);
+      await pq.updateProfile(
+        trx,
+        accountId,
+        { email: pending.email, email_verified_at: now, email_bounced_at: null },
+        now,
+      );
       await this.mail(trx, account.email, 'Your email address has been changed', [
         `The email address for your ${this.settings.councilName} account has been changed. We will not email this address about your account again.`,
         '',
@@ -207,6 +225,7 @@ export function toProfile(row: q.AccountRow): Profile {
     name: row.name,
     email: row.email,
     emailVerified: row.email_verified_at !== null,
+    emailBouncedAt: row.email_bounced_at ? new Date(row.email_bounced_at) : null,
     phone: row.phone,
     address: row.address ? (JSON.parse(row.address) as AddressAnswer) : null,
     hasPassword: row.password_hash !== null,

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { fingerprint } from '../../platform/crypto.js';
 import type { DB } from '../../platform/db/types.js';
 import { ValidationError } from '../../platform/errors.js';
-import { enqueueMail } from '../../platform/outbox/mailer.js';
+import type { TemplateData } from '../notifications/messages.js';
+import { queueEmail } from '../notifications/queue.js';
 import {
   CASE_KINDS,
   KIND_NAMES,
@@ -184,15 +185,8 @@ export class AccountService {
 
   async requestSignInLink(email: string, returnTo: string | null = null): Promise<void> {
     await this.sendLinkOrNoAccount(email, 'sign_in', returnTo, (link) => ({
-      subject: 'Your link to sign in',
-      lines: [
-        `Use this link to sign in to your ${this.settings.councilName} account:`,
-        link,
-        '',
-        'It works once, within 15 minutes.',
-        '',
-        'If you did not ask to sign in, you can ignore this email.',
-      ],
+      template: 'sign-in-link',
+      data: { link, expiresInMinutes: LINK_LIFETIME_MS.sign_in / 60_000 },
     }));
   }
 
@@ -201,17 +195,16 @@ export class AccountService {
   }
 
   async requestPasswordReset(email: string): Promise<void> {
-    await this.sendLinkOrNoAccount(email, 'reset_password', null, (link) => ({
-      subject: 'Reset your password',
-      lines: [
+    await this.sendLinkOrNoAccount(email, 'reset_password', null, (link) =>
+      notice('Reset your password', [
         `Use this link to choose a new password for your ${this.settings.councilName} account:`,
         link,
         '',
         'It works once, within 1 hour.',
         '',
         'If you did not ask to reset your password, you can ignore this email: your password has not changed.',
-      ],
-    }));
+      ]),
+    );
   }
 
   /** Sets a new password from the emailed link, and signs out every other device. */
@@ -388,7 +381,7 @@ export class AccountService {
     emailInput: string,
     purpose: q.TokenPurpose,
     returnTo: string | null,
-    content: (link: string) => { subject: string; lines: string[] },
+    content: (link: string) => AccountEmail,
   ): Promise<void> {
     const email = emailInput.trim().toLowerCase();
     const now = this.clock();
@@ -412,8 +405,7 @@ export class AccountService {
         return;
       }
       const link = await this.issueLink(trx, account, purpose, returnTo, now);
-      const { subject, lines } = content(link);
-      await this.mail(trx, email, subject, lines);
+      await queueEmail(trx, this.settings.secret, { to: email, ...content(link) });
     });
   }
 
@@ -454,19 +446,24 @@ export class AccountService {
   }
 }
 
-/** An email about the resident's account, signed by the council, queued in the caller's transaction. */
+/** An email about the resident's account: a sign-in link, or a notice in a few paragraphs. */
+type AccountEmail =
+  | { template: 'sign-in-link'; data: TemplateData['sign-in-link'] }
+  | { template: 'account-notice'; data: TemplateData['account-notice'] };
+
+function notice(subject: string, lines: string[]): AccountEmail {
+  return { template: 'account-notice', data: { subject, paragraphs: lines.filter(Boolean) } };
+}
+
+/** An account notice, queued in the caller's transaction; the council signs it off. */
 export function accountMail(
   trx: Kysely<DB>,
-  settings: { secret: string; councilName: string },
+  settings: { secret: string },
   to: string,
   subject: string,
   lines: string[],
 ): Promise<void> {
-  return enqueueMail(trx, settings.secret, {
-    to,
-    subject,
-    text: [...lines, '', settings.councilName].join('\n'),
-  });
+  return queueEmail(trx, settings.secret, { to, ...notice(subject, lines) });
 }
 
 /** Where each kind of emailed link opens. */

@@ -7,7 +7,9 @@ import type { Kysely } from 'kysely';
 import type { TestApp, Visitor } from '../../../test/helper.js';
 import { unseal } from '../../platform/crypto.js';
 import type { DB } from '../../platform/db/types.js';
-import { MAIL_JOB, type Email } from '../../platform/outbox/mailer.js';
+import { composeMessage, type TemplateData, type TemplateName } from '../notifications/messages.js';
+import { DELIVERY_PURPOSE } from '../notifications/queue.js';
+import { renderEmail, type RenderedEmail } from '../notifications/render.js';
 import type { OpenCaseInput } from '../cases/service.js';
 
 /** Where the queued emails are, and the key that opens them. */
@@ -23,25 +25,25 @@ export const outboxOf = ({ database, config }: TestApp): Outbox => ({
   publicUrl: config.publicUrl,
 });
 
-/** Every email queued so far to `address`, oldest first. */
-export async function emailsTo(app: TestApp | Outbox, address: string): Promise<Email[]> {
-  const { db, secret } = 'app' in app ? outboxOf(app) : app;
-  const jobs = await db
-    .selectFrom('jobs')
-    .select('payload')
-    .where('type', '=', MAIL_JOB)
+/** Every email queued so far to `address`, oldest first, rendered as the worker would send it. */
+export async function emailsTo(
+  app: TestApp | Outbox,
+  address: string,
+): Promise<(RenderedEmail & { to: string; template: string })[]> {
+  const { db, secret, publicUrl } = 'app' in app ? outboxOf(app) : app;
+  const rows = await db
+    .selectFrom('deliveries')
+    .select(['recipient', 'template', 'sealed'])
+    .where('channel', '=', 'email')
+    .where('recipient', '=', address)
     .orderBy('id')
     .execute();
-  return jobs
-    .map(
-      (job) =>
-        unseal(
-          secret,
-          'outbox-mail',
-          (JSON.parse(job.payload) as { sealed: string }).sealed,
-        ) as Email,
-    )
-    .filter((email) => email.to === address);
+  return rows.map((row) => {
+    const data = unseal(secret, DELIVERY_PURPOSE, row.sealed) as TemplateData[TemplateName];
+    const message = composeMessage(row.template as TemplateName, data);
+    const branding = { councilName: 'Westmoor County Council', publicUrl, colour: '#1d70b8' };
+    return { to: row.recipient, template: row.template, ...renderEmail(message, branding) };
+  });
 }
 
 /** The path of the newest link to `linkPath` emailed to `address`, e.g. /account/verify/<token>. */

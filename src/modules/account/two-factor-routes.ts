@@ -113,7 +113,7 @@ export interface TwoFactorRouteOptions extends ModuleOptions {
     result: SignIn,
     returnTo: string | null | undefined,
     flash?: string,
-  ) => FastifyReply;
+  ) => Promise<FastifyReply>;
 }
 
 /**

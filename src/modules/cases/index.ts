@@ -70,27 +70,6 @@ export function casesModule(
     });
   });
 
-  app.get<{ Params: { token: string } }>('/track/unsubscribe/:token', async (request, reply) => {
-    const subscription = await cases.findSubscription(request.params.token);
-    if (!subscription)
-      throw new NotFoundError('This link to stop emails has already been used or is not right.');
-    return reply.render('cases/views/unsubscribe.njk', {
-      pageTitle: 'Stop update emails',
-      subscription,
-    });
-  });
-
-  app.post<{ Params: { token: string } }>('/track/unsubscribe/:token', async (request, reply) => {
-    const subscription = await cases.findSubscription(request.params.token);
-    if (!subscription)
-      throw new NotFoundError('This link to stop emails has already been used or is not right.');
-    await cases.unsubscribe(request.params.token);
-    return reply.render('cases/views/unsubscribed.njk', {
-      pageTitle: 'You will not get update emails',
-      subscription,
-    });
-  });
-
   /** Public JSON view of one case, for apps and other systems. */
   app.get<{ Params: { ref: string } }>('/api/v1/cases/:ref', async (request) => {
     const { found, malformed } = await lookUp(request.params.ref);

@@ -193,26 +193,43 @@ export function addSubscription(
 export function listSubscribers(db: Kysely<DB>, caseId: number) {
   return db
     .selectFrom('subscriptions')
-    .select(['email', 'account_id', 'token'])
+    .select(['id', 'email', 'account_id', 'token'])
     .where('case_id', '=', caseId)
+    .orderBy('id')
     .execute();
+}
+
+export function findSubscriptionById(db: Kysely<DB>, id: number) {
+  return db
+    .selectFrom('subscriptions')
+    .innerJoin('cases', 'cases.id', 'subscriptions.case_id')
+    .select([
+      'subscriptions.id',
+      'subscriptions.case_id as caseId',
+      'subscriptions.email',
+      'subscriptions.account_id as accountId',
+      'cases.ref',
+      'cases.title',
+    ])
+    .where('subscriptions.id', '=', id)
+    .executeTakeFirst();
+}
+
+export function deleteSubscriptionById(db: Kysely<DB>, id: number): Promise<void> {
+  return db
+    .deleteFrom('subscriptions')
+    .where('id', '=', id)
+    .execute()
+    .then(() => undefined);
 }
 
 export function findSubscription(db: Kysely<DB>, token: string) {
   return db
     .selectFrom('subscriptions')
     .innerJoin('cases', 'cases.id', 'subscriptions.case_id')
-    .select(['subscriptions.case_id as caseId', 'subscriptions.email', 'cases.ref'])
+    .select(['subscriptions.id', 'subscriptions.case_id as caseId', 'cases.ref'])
     .where('subscriptions.token', '=', token)
     .executeTakeFirst();
-}
-
-export function deleteSubscription(db: Kysely<DB>, token: string): Promise<void> {
-  return db
-    .deleteFrom('subscriptions')
-    .where('token', '=', token)
-    .execute()
-    .then(() => undefined);
 }
 
 export function insertAttachment(db: Kysely<DB>, row: Insertable<AttachmentTable>): Promise<void> {

@@ -32,7 +32,11 @@ export type EventType =
   | 'internal_note'
   | 'assigned'
   | 'attachment_added'
-  | 'message';
+  | 'message'
+  /** Internal: a notification could not be delivered (a bounce, an invalid number). */
+  | 'notification_failed'
+  /** Internal: the resident's answer to the satisfaction question when it closed. */
+  | 'feedback';
 
 export interface Actor {
   type: 'resident' | 'staff' | 'system';
@@ -451,17 +455,22 @@ export class CaseService {
     });
   }
 
-  /** The subscription behind an unsubscribe link, with the case reference to show. */
+  /** The subscription behind an unsubscribe link in an email sent before links were sealed. */
   findSubscription(token: string) {
     return q.findSubscription(this.db, token);
   }
 
-  unsubscribe(token: string): Promise<void> {
-    return q.deleteSubscription(this.db, token);
-  }
-
   subscribers(caseId: number) {
     return q.listSubscribers(this.db, caseId);
+  }
+
+  /** One subscription, if it still exists (unsubscribing deletes it). */
+  subscription(id: number) {
+    return q.findSubscriptionById(this.db, id);
+  }
+
+  unsubscribeById(id: number): Promise<void> {
+    return q.deleteSubscriptionById(this.db, id);
   }
 
   // ---- A resident deleting their account (My Account) -----------------------------------

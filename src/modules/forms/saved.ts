@@ -3,8 +3,7 @@ import type { Kysely } from 'kysely';
 import { fingerprint, seal, unseal } from '../../platform/crypto.js';
 import type { DB } from '../../platform/db/types.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';
-import { enqueueMail } from '../../platform/outbox/mailer.js';
-import { formatDate } from '../../platform/views/views.js';
+import { queueEmail } from '../notifications/queue.js';
 import type { ServiceDefinition } from '../catalogue/definition.js';
 import type { Answers } from './journey.js';
 import * as q from './queries.js';
@@ -51,20 +50,10 @@ export class SavedForms {
         expires_at: expires.toISOString(),
         created_at: now.toISOString(),
       });
-      await enqueueMail(trx, this.settings.secret, {
+      await queueEmail(trx, this.settings.secret, {
         to: email,
-        subject: `Finish your form: ${service.name}`,
-        text: [
-          `You saved your answers to "${service.name}".`,
-          '',
-          `To carry on where you left off, use this link before ${formatDate(expires)}:`,
-          link,
-          '',
-          'The link works once. If it has run out, you will need to start again.',
-          'If you did not ask for this, you can ignore this email.',
-          '',
-          this.settings.councilName,
-        ].join('\n'),
+        template: 'saved-form',
+        data: { serviceName: service.name, link, expiresAt: expires.toISOString() },
       });
     });
     return expires;

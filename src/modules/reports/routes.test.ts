@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { buildTestApp, dialects, screen, Visitor, type TestApp } from '../../../test/helper.js';
 import { LocalFileStorage } from '../../platform/storage/storage.js';
-import { askIfResolved } from '../cases/notify.js';
+import { emailsTo } from '../account/testing.js';
+import { askIfResolved } from '../notifications/fan-out.js';
 import { reporterLink } from '../cases/reporter-link.js';
 import { newResident, signUp } from '../account/testing.js';
 import { CaseService } from '../cases/service.js';
@@ -397,16 +398,17 @@ await test('the reporter, from the links in their emails, and staff look after a
         .executeTakeFirstOrThrow();
       const days = (Date.parse(job.run_at) - before) / (24 * 60 * 60_000);
       assert.ok(days > 27.9 && days < 28.1, `asked after ${String(days)} days`);
-      const sent: { to: string; text: string }[] = [];
       await askIfResolved({
+        db: database.db,
         cases,
-        config,
-        mailer: { send: (email) => Promise.resolve(void sent.push(email)) },
+        settings: { secret: config.sessionSecret, publicUrl: config.publicUrl },
       })(JSON.parse(job.payload));
+      const sent = (await emailsTo({ app, database, config }, 'sam@example.org')).filter(
+        (e) => e.template === 'case-ask-if-resolved',
+      );
       assert.equal(sent.length, 1);
       const [email] = sent;
       assert.ok(email);
-      assert.equal(email.to, 'sam@example.org');
       const link = /(https?:\/\/\S+\/resolved\/\S+)/.exec(email.text)?.[1] ?? '';
       const visitor = new Visitor(app);
       assert.equal((await visitor.get(path(link))).statusCode, 200);

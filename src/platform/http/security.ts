@@ -9,6 +9,13 @@ import { DomainError } from '../errors.js';
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * false on the few routes a third party must be able to POST to without a session, whose
+     * URL itself is the credential (RFC 8058 one-click unsubscribe, sealed in the link).
+     */
+    csrf?: boolean;
+  }
   interface FastifyReply {
     /** This response's CSP nonce, for the layout's one inline script. */
     cspNonce: string;
@@ -112,7 +119,12 @@ export function csrf(app: FastifyInstance): void {
 
   app.addHook('preHandler', (request, _reply, done) => {
     // Unknown routes answer 404/405 without a check: there is nothing there to forge a request to.
-    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/api/') || request.is404) {
+    if (
+      !UNSAFE_METHODS.has(request.method) ||
+      request.url.startsWith('/api/') ||
+      request.is404 ||
+      request.routeOptions.config.csrf === false
+    ) {
       done();
       return;
     }

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
-import { parseEmail, smtpServer } from '../../../test/smtp.js';
-import { createMailer } from './mailer.js';
-
-// The mailer has no database, so these tests run once rather than per dialect.
+import { dialects, testDatabase } from '../../../test/helper.js';
+import { smtpServer } from '../../../test/smtp.js';
+import { mailboxSender, smtpSender } from './mailer.js';
+import { PermanentFailure, type Email } from './senders.js';
 
 const FROM = 'Westmoor County Council <contact@westmoor.example.gov.uk>';
 
@@ -24,100 +21,124 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-// Non-ASCII, a long line and '=' signs: all must survive the trip through quoted-printable.
-const EMAIL = {
+// Non-ASCII, a long line and '=' signs: all must survive the trip through the encodings.
+const EMAIL: Email = {
   to: 'ada@example.org',
   subject: 'Update on your report POT-4F7K-92QX: Not the council’s responsibility',
   text: [
     'There is an update on your report, “Pothole on Mill Lane”.',
     '',
-    'Your reference is POT-4F7K-92QX. See its progress at https://www.westmoor.example.gov.uk/track/POT-4F7K-92QX',
-    '',
-    'To stop these emails: https://www.westmoor.example.gov.uk/track/unsubscribe/a-b_c==',
+    'Your reference is POT-4F7K-92QX. See its progress at https://www.westmoor.example.gov.uk/reports/POT-4F7K-92QX',
   ].join('\n'),
+  html: '<!doctype html><html lang="en"><body><p>There is an update on your report, “Pothole on Mill Lane”.</p></body></html>',
+  messageId: '<0123456789abcdef@westmoor.example.gov.uk>',
+  unsubscribeUrl: 'https://www.westmoor.example.gov.uk/notifications/unsubscribe/a-b_c',
 };
 
-await test('createMailer with an SMTP URL', async (t) => {
+await test('smtpSender', async (t) => {
   await t.test(
-    'delivers the email over SMTP: sender, recipient, subject and body intact',
+    'delivers text and HTML over SMTP, with our Message-ID and one-click unsubscribe headers',
     async (t) => {
       const smtp = await smtpServer(t);
-      const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, dataDir: '/nonexistent' });
-      await mailer.send(EMAIL);
+      const sender = smtpSender({ smtpUrl: smtp.url, from: FROM });
+      t.after(() => {
+        sender.close();
+      });
+      const sent = await sender.sendEmail(EMAIL);
 
       assert.equal(smtp.messages.length, 1);
       const [message] = smtp.messages;
-      assert.ok(message, 'one message arrived');
+      assert.ok(message);
       assert.deepEqual(message.envelope, {
         from: 'contact@westmoor.example.gov.uk',
         to: ['ada@example.org'],
       });
-      assert.equal(message.from, FROM);
-      assert.equal(message.to, 'ada@example.org');
+      assert.equal(message.from, '"Westmoor County Council" <contact@westmoor.example.gov.uk>');
       assert.equal(message.subject, EMAIL.subject);
       assert.equal(message.text, EMAIL.text);
-      assert.match(message.headers.get('content-type') ?? '', /^text\/plain; charset=utf-8$/i);
-      assert.ok(message.headers.get('message-id'), 'has a Message-ID');
-      assert.ok(message.headers.get('date'), 'has a Date');
+      assert.match(message.html ?? '', /“Pothole on Mill Lane”/);
+      assert.equal(message.messageId, EMAIL.messageId);
+      assert.equal(sent.id, EMAIL.messageId);
+      assert.equal(
+        message.headers.get('list-unsubscribe'),
+        `<${EMAIL.unsubscribeUrl}> (Stop these emails)`,
+      );
+      assert.equal(message.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     },
   );
 
-  await t.test('sends one email per call, each to its own recipient', async (t) => {
+  await t.test('sends many at once over its pool, each to its own recipient', async (t) => {
     const smtp = await smtpServer(t);
-    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, dataDir: '/nonexistent' });
-    await mailer.send({ to: 'one@example.org', subject: 'First', text: 'one' });
-    await mailer.send({ to: 'two@example.org', subject: 'Second', text: 'two' });
+    const sender = smtpSender({ smtpUrl: smtp.url, from: FROM, maxConnections: 3 });
+    t.after(() => {
+      sender.close();
+    });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        sender.sendEmail({ to: `r${i}@example.org`, subject: `Number ${i}`, text: String(i) }),
+      ),
+    );
+    assert.equal(smtp.messages.length, 20);
     assert.deepEqual(
-      smtp.messages.map((m) => [m.envelope.to, m.subject, m.text]),
-      [
-        [['one@example.org'], 'First', 'one'],
-        [['two@example.org'], 'Second', 'two'],
-      ],
+      smtp.messages.map((m) => m.envelope.to[0]).sort(),
+      Array.from({ length: 20 }, (_, i) => `r${i}@example.org`).sort(),
     );
   });
 
-  await t.test('a refused recipient makes send() fail, so the outbox can retry', async (t) => {
+  await t.test('a recipient refused for good (550) is a permanent failure: a bounce', async (t) => {
     const smtp = await smtpServer(t);
-    smtp.state.refuseRecipients = true;
-    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, dataDir: '/nonexistent' });
-    await assert.rejects(mailer.send(EMAIL), /Mailbox unavailable|550/);
+    smtp.state.refuse = 550;
+    const sender = smtpSender({ smtpUrl: smtp.url, from: FROM });
+    t.after(() => {
+      sender.close();
+    });
+    const err = await sender.sendEmail(EMAIL).catch((e: unknown) => e);
+    assert.ok(err instanceof PermanentFailure, String(err));
+    assert.equal(err.reason, 'bounced');
+    assert.match(err.message, /Mailbox unavailable/);
     assert.equal(smtp.messages.length, 0);
   });
 
-  await t.test('an unreachable server makes send() fail', async () => {
-    const mailer = createMailer({
-      smtpUrl: `smtp://127.0.0.1:${await closedPort()}`,
-      from: FROM,
-      dataDir: '/nonexistent',
+  await t.test('a temporary refusal (450) is an ordinary error, to be retried', async (t) => {
+    const smtp = await smtpServer(t);
+    smtp.state.refuse = 450;
+    const sender = smtpSender({ smtpUrl: smtp.url, from: FROM });
+    t.after(() => {
+      sender.close();
     });
-    await assert.rejects(mailer.send(EMAIL), /ECONNREFUSED/);
+    const err = await sender.sendEmail(EMAIL).catch((e: unknown) => e);
+    assert.ok(err instanceof Error && !(err instanceof PermanentFailure), String(err));
+  });
+
+  await t.test('an unreachable server is an ordinary error, to be retried', async () => {
+    const sender = smtpSender({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}`, from: FROM });
+    const err = await sender.sendEmail(EMAIL).catch((e: unknown) => e);
+    sender.close();
+    assert.ok(err instanceof Error && !(err instanceof PermanentFailure));
+    assert.match(err.message, /ECONNREFUSED/);
   });
 });
 
-await test('createMailer without an SMTP URL writes each email as an .eml file under <dataDir>/mail', async (t) => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'shire-mailer-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
-  const mailer = createMailer({ smtpUrl: undefined, from: FROM, dataDir });
-
-  await mailer.send(EMAIL);
-  await mailer.send({
-    to: 'bob@example.org',
-    subject: 'Second',
-    text: 'Another one, sent in the same millisecond perhaps.',
+for (const dialect of dialects()) {
+  await test(`mailboxSender keeps each email in the database (${dialect})`, async (t) => {
+    const database = await testDatabase(t, dialect);
+    const sender = mailboxSender(database.db, FROM);
+    await sender.sendEmail(EMAIL);
+    await sender.sendEmail({ to: 'bob@example.org', subject: 'Second', text: 'Another one.' });
+    const rows = await database.db.selectFrom('mailbox').selectAll().orderBy('id').execute();
+    assert.deepEqual(
+      rows.map((r) => [r.recipient, r.subject, r.message_id]),
+      [
+        [EMAIL.to, EMAIL.subject, EMAIL.messageId],
+        ['bob@example.org', 'Second', rows[1]?.message_id],
+      ],
+    );
+    assert.equal(rows[0]?.text, EMAIL.text);
+    assert.equal(rows[0]?.html, EMAIL.html);
+    assert.deepEqual(JSON.parse(rows[0]?.headers ?? '{}'), {
+      from: FROM,
+      'List-Unsubscribe': `<${EMAIL.unsubscribeUrl}> (Stop these emails)`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
   });
-
-  const folder = path.join(dataDir, 'mail');
-  const files = (await readdir(folder)).sort();
-  assert.equal(files.length, 2, `expected two files, found ${files.join(', ')}`);
-  for (const file of files) assert.match(file, /^[\w.-]+\.eml$/);
-  const emails = await Promise.all(
-    files.map(async (file) => parseEmail(await readFile(path.join(folder, file), 'utf8'))),
-  );
-  const first = emails.find((email) => email.to === EMAIL.to);
-  assert.ok(first, 'the first email was written');
-  assert.equal(first.from, FROM);
-  assert.equal(first.subject, EMAIL.subject);
-  assert.equal(first.text, EMAIL.text);
-  const second = emails.find((email) => email.to === 'bob@example.org');
-  assert.equal(second?.subject, 'Second');
-});
+}

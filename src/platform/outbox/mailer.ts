@@ -1,77 +1,108 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
-import { seal, unseal } from '../crypto.js';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { DB } from '../db/types.js';
-import { enqueue } from './outbox.js';
+import { type Email, type EmailSender, PermanentFailure } from './senders.js';
 
-export interface Email {
-  to: string;
-  subject: string;
-  text: string;
-}
-
-export interface Mailer {
-  send(email: Email): Promise<void>;
+/** What nodemailer needs to write a message: the fields shared by the SMTP and mailbox senders. */
+export function mailOptions(from: string, email: Email) {
+  return {
+    from,
+    to: email.to,
+    subject: email.subject,
+    text: email.text,
+    ...(email.html ? { html: email.html } : {}),
+    ...(email.messageId ? { messageId: email.messageId } : {}),
+    ...(email.unsubscribeUrl
+      ? {
+          // RFC 8058: a mail provider may POST "List-Unsubscribe=One-Click" to the URL.
+          list: { unsubscribe: { url: email.unsubscribeUrl, comment: 'Stop these emails' } },
+          headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        }
+      : {}),
+  };
 }
 
 /**
- * SMTP when SMTP_URL is set (any relay: Postfix, Amazon SES, Mailgun…). Without one, each
- * email is written as an .eml file under data/mail, so a developer can open what residents
- * would receive and nothing is sent by accident.
+ * The relay refusing a recipient for good (5xx on RCPT TO or DATA: no such mailbox, domain
+ * does not exist) is permanent; a 4xx or a dropped connection is worth retrying.
  */
-export function createMailer(options: {
-  smtpUrl: string | undefined;
+function classify(err: unknown): unknown {
+  const { responseCode, response } = err as { responseCode?: number; response?: string };
+  if (typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600)
+    return new PermanentFailure(
+      'bounced',
+      `The mail server refused it: ${response ?? responseCode}`,
+    );
+  return err;
+}
+
+/**
+ * Email over SMTP to any relay (Postfix, Amazon SES, Mailgun…), on a small pool of kept-open
+ * connections so a busy outbox does not pay a TLS handshake per message.
+ */
+export function smtpSender(options: {
+  smtpUrl: string;
   from: string;
-  dataDir: string;
-}): Mailer {
-  if (options.smtpUrl) {
-    // Timeouts well inside the outbox lease (5 minutes), so a hung relay fails the job
-    // for a retry instead of letting a second worker send the same email.
-    const transport = nodemailer.createTransport({
-      url: options.smtpUrl,
-      connectionTimeout: 30_000,
-      greetingTimeout: 30_000,
-      socketTimeout: 60_000,
-    });
-    return {
-      async send(email) {
-        await transport.sendMail({ from: options.from, ...email });
-      },
-    };
-  }
-  const folder = path.join(options.dataDir, 'mail');
-  const transport = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'unix',
-  });
+  maxConnections?: number;
+}): EmailSender & { close(): void } {
+  // Timeouts well inside the outbox lease (5 minutes), so a hung relay fails the job for a
+  // retry instead of letting a second worker send the same email.
+  const transportOptions: SMTPTransport.Options & { pool: true; maxConnections: number } = {
+    url: options.smtpUrl,
+    pool: true,
+    maxConnections: options.maxConnections ?? 5,
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  };
+  const transport = nodemailer.createTransport(transportOptions as SMTPTransport.Options);
   return {
-    async send(email) {
-      const info = await transport.sendMail({ from: options.from, ...email });
-      await mkdir(folder, { recursive: true });
-      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`;
-      await writeFile(path.join(folder, name), info.message as Buffer);
+    async sendEmail(email) {
+      try {
+        const info = await transport.sendMail(mailOptions(options.from, email));
+        return { id: info.messageId };
+      } catch (err) {
+        throw classify(err);
+      }
+    },
+    close() {
+      transport.close();
     },
   };
 }
 
-/** The outbox job that sends one email. Its payload is sealed: it may hold a secret link. */
-export const MAIL_JOB = 'mail.send';
-const MAIL_PURPOSE = 'outbox-mail';
-
-/** Queues an email in the caller's transaction; the worker sends it (and retries) later. */
-export async function enqueueMail(db: Kysely<DB>, secret: string, email: Email): Promise<void> {
-  await enqueue(db, { type: MAIL_JOB, payload: { sealed: seal(secret, MAIL_PURPOSE, email) } });
-}
-
-export function sendQueuedMail(mailer: Mailer, secret: string) {
-  return async (payload: unknown): Promise<void> => {
-    const email = unseal(secret, MAIL_PURPOSE, (payload as { sealed: string }).sealed) as
-      Email | undefined;
-    // A payload this key cannot open can never be sent; failing would only retry it for nothing.
-    if (!email) throw new Error('This email could not be unsealed (was SESSION_SECRET changed?)');
-    await mailer.send(email);
+/**
+ * With no relay or Notify key configured, email goes into the database's mailbox table
+ * instead: a developer reads it at /dev/mailbox, and nothing is ever sent by accident.
+ */
+export function mailboxSender(db: Kysely<DB>, from: string): EmailSender {
+  const writer = nodemailer.createTransport({ streamTransport: true, buffer: true });
+  return {
+    async sendEmail(email) {
+      // Written through nodemailer so the stored headers are the ones SMTP would have sent.
+      const info = await writer.sendMail(mailOptions(from, email));
+      const headers: Record<string, string> = { from };
+      const raw = (info.message as Buffer).toString('utf8');
+      const head = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+      for (const line of head.split('\r\n')) {
+        const colon = line.indexOf(':');
+        const name = line.slice(0, colon);
+        if (/^list-unsubscribe(-post)?$/i.test(name)) headers[name] = line.slice(colon + 1).trim();
+      }
+      await db
+        .insertInto('mailbox')
+        .values({
+          message_id: info.messageId,
+          recipient: email.to,
+          subject: email.subject,
+          text: email.text,
+          html: email.html ?? null,
+          headers: JSON.stringify(headers),
+          created_at: new Date().toISOString(),
+        })
+        .execute();
+      return { id: info.messageId };
+    },
   };
 }

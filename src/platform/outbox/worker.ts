@@ -18,6 +18,11 @@ export interface WorkerOptions {
   logger: Logger;
   /** How many jobs one claim takes. */
   batchSize?: number;
+  /**
+   * How many of a claimed batch run at once. Sending mail or a push is mostly waiting on
+   * the network, so a few at a time multiplies throughput; 1 runs them one after another.
+   */
+  concurrency?: number;
   /** Idle wait between polls when there was nothing to do. */
   pollMs?: number;
   /** How long a claimed job is ours; a worker that dies mid-job loses it to another after this. */
@@ -49,6 +54,7 @@ export class Worker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private readonly baseBackoffMs: number;
@@ -58,7 +64,9 @@ export class Worker {
     private readonly database: Database<DB>,
     private readonly options: WorkerOptions,
   ) {
-    this.batchSize = options.batchSize ?? 10;
+    this.concurrency = options.concurrency ?? 1;
+    // Enough in a claim to keep every lane busy.
+    this.batchSize = options.batchSize ?? Math.max(10, 4 * this.concurrency);
     this.pollMs = options.pollMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.baseBackoffMs = options.baseBackoffMs ?? 2000;
@@ -68,7 +76,11 @@ export class Worker {
   /** Claims up to one batch of due jobs and runs them; returns how many it ran. */
   async runOnce(now = new Date()): Promise<number> {
     const jobs = await this.claim(now);
-    for (const job of jobs) await this.run(job, now);
+    let next = 0;
+    const lane = async () => {
+      while (next < jobs.length) await this.run(jobs[next++]!, now);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, jobs.length) }, lane));
     return jobs.length;
   }
 
