@@ -22,6 +22,7 @@ export interface FanOutDeps {
   db: Kysely<DB>;
   cases: CaseService;
   settings: { secret: string; publicUrl: string };
+  clock?: () => Date;
 }
 
 const linkSettings = ({ settings }: FanOutDeps) => ({
@@ -93,16 +94,21 @@ export function fanOut(deps: FanOutDeps) {
             data: { ...facts, statusLabel, message: event.body ?? '', ...extra },
           };
         })();
-        await queueDelivery(trx, deps.settings.secret, {
-          key: `case-event:${eventId}:subscription:${subscriber.id}`,
-          // For an account, the channel and address are settled at send time.
-          channel: 'email',
-          to: subscriber.email ?? '',
-          ...outgoing,
-          caseId,
-          accountId: subscriber.account_id,
-          subscriptionId: subscriber.id,
-        });
+        await queueDelivery(
+          trx,
+          deps.settings.secret,
+          {
+            key: `case-event:${eventId}:subscription:${subscriber.id}`,
+            // For an account, the channel and address are settled at send time.
+            channel: 'email',
+            to: subscriber.email ?? '',
+            ...outgoing,
+            caseId,
+            accountId: subscriber.account_id,
+            subscriptionId: subscriber.id,
+          },
+          (deps.clock ?? (() => new Date()))(),
+        );
       }
     });
   };
@@ -120,21 +126,26 @@ export function askIfResolved(deps: FanOutDeps) {
     const timeline = await deps.cases.timeline(caseId, { publicOnly: true });
     const lastChange = timeline.filter((e) => e.type === 'status_changed').at(-1);
     if (lastChange?.id !== eventId) return; // Reopened or changed since: nothing to ask.
-    await queueDelivery(deps.db, deps.settings.secret, {
-      key: `check-resolved:${eventId}`,
-      channel: 'email',
-      to: found.contact.email,
-      template: 'case-ask-if-resolved',
-      data: {
-        noun: CASE_KINDS[found.kind].noun,
-        ref: found.ref,
-        title: found.title,
-        caseUrl: `${deps.settings.publicUrl}${casePath(found)}`,
-        statusLabel: found.statusLabel,
-        resolvedUrl: reporterLink(linkSettings(deps), found, 'resolved'),
+    await queueDelivery(
+      deps.db,
+      deps.settings.secret,
+      {
+        key: `check-resolved:${eventId}`,
+        channel: 'email',
+        to: found.contact.email,
+        template: 'case-ask-if-resolved',
+        data: {
+          noun: CASE_KINDS[found.kind].noun,
+          ref: found.ref,
+          title: found.title,
+          caseUrl: `${deps.settings.publicUrl}${casePath(found)}`,
+          statusLabel: found.statusLabel,
+          resolvedUrl: reporterLink(linkSettings(deps), found, 'resolved'),
+        },
+        caseId,
+        accountId: found.accountId,
       },
-      caseId,
-      accountId: found.accountId,
-    });
+      (deps.clock ?? (() => new Date()))(),
+    );
   };
 }
