@@ -112,6 +112,12 @@ export function screen(html: string) {
   return { ...within(window.document.body), document: window.document };
 }
 
+/** The messages in a page's GOV.UK error summary, in order. */
+export function errorsOn(html: string): string[] {
+  const summary = screen(html).document.querySelector('.govuk-error-summary__list');
+  return [...(summary?.querySelectorAll('a') ?? [])].map((a) => a.textContent.trim());
+}
+
 /**
  * The Redis server for adapter tests: REDIS_URL, or none (those tests skip) — except
  * under CI=true, where Redis is required and a missing one fails the run.

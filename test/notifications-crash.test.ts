@@ -316,3 +316,16 @@ for (const dialect of dialects()) {
     );
   });
 }
+test.after(() => {
+  setTimeout(() => {
+    for (const h of (process as any)._getActiveHandles())
+      console.error(
+        'HANDLE',
+        h.constructor.name,
+        h.localPort ?? '',
+        h.remotePort ?? '',
+        h._idleTimeout ?? '',
+        h.pid ?? '',
+      );
+  }, 2000).unref();
+});

@@ -54,6 +54,10 @@ const SIGNED_IN = [
   'GET /account/two-factor/set-up',
   'POST /account/two-factor/set-up',
   'POST /account/two-factor/turn-off',
+  'GET /account/email-bounced',
+  'POST /account/email-bounced',
+  'POST /account/push-subscriptions',
+  'POST /account/push-subscriptions/remove',
 ];
 /** The way in: open to anyone, and holding nobody's data (tokens are checked separately). */
 const WAY_IN = [

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { buildTestApp, dialects, screen, Visitor, type TestApp } from '../../../test/helper.js';
+import {
+  buildTestApp,
+  dialects,
+  errorsOn,
+  screen,
+  Visitor,
+  type TestApp,
+} from '../../../test/helper.js';
 import { LocalFileStorage } from '../../platform/storage/storage.js';
 import { emailsTo } from '../account/testing.js';
 import { askIfResolved } from '../notifications/fan-out.js';
@@ -44,11 +51,6 @@ async function reportUpToCheck(visitor: Visitor, where: Record<string, string> =
     phone: '',
   });
   assert.equal(afterContact.headers.location, '/report/check');
-}
-
-function errorsOn(html: string): string[] {
-  const summary = screen(html).document.querySelector('.govuk-error-summary__list');
-  return [...(summary?.querySelectorAll('a') ?? [])].map((a) => a.textContent.trim());
 }
 
 for (const dialect of dialects()) {
