@@ -218,9 +218,12 @@ export async function buildApp(
         concurrency: config.workerConcurrency,
       })
     : undefined;
-  app.addHook('onReady', (done) => {
+  app.addHook('onReady', async () => {
+    // Web push keys are made on the first start and kept; a later start finds them.
+    await services.notifications.vapidKeys().catch((err: unknown) => {
+      logger.error({ err }, 'web push is off: its keys could not be loaded');
+    });
     worker?.start();
-    done();
   });
   app.addHook('onClose', async () => {
     clearInterval(sweep);

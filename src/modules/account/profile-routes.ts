@@ -52,11 +52,11 @@ export const CHANNEL_WORDS: Record<UpdateChannel, { text: string; hint?: string 
   email: { text: 'Email' },
   sms: {
     text: 'Text message',
-    hint: 'We will use this when text messages are available. Until then, we will email you.',
+    hint: 'To the UK mobile number in your details. If we cannot send a text, we will email you.',
   },
   app: {
     text: 'Notification on your phone from the council app',
-    hint: 'We will use this when the app is available. Until then, we will email you.',
+    hint: 'On each phone where you installed the app and allowed notifications. Until then, we will email you.',
   },
 };
 export const UPDATE_WORDS: Record<UpdateChoice, string> = {

@@ -78,7 +78,7 @@ for (const dialect of dialects()) {
     await t.test('how and when we tell you, saying honestly what is not sent yet', async () => {
       const [ann, browser] = await signedUp(app, 'Ann Example');
       const page = await browser.get('/account/profile/preferences');
-      assert.match(page.body, /We will use this when text messages are available/);
+      assert.match(page.body, /If we cannot send a text, we will email you/);
       assert.ok(
         screen(page.body).getByRole('radio', { name: 'Email' }).hasAttribute('checked'),
         'email and every update until they choose',

@@ -267,7 +267,7 @@ await test('signing in', async (t) => {
 
     const sent = await visitor.post('/account/sign-in/email', { email: resident.email });
     assert.equal(sent.headers.location, '/account/check-email');
-    assert.equal((await emailsTo(app, resident.email)).at(-1)?.subject, 'Your link to sign in');
+    assert.equal((await emailsTo(app, resident.email)).at(-1)?.subject, 'Your sign-in link');
     const link = await emailedLink(app, resident.email, '/account/sign-in/email');
     const page = await visitor.get(link);
     assert.equal(heading(page.body), 'Sign in');

@@ -62,7 +62,9 @@ export async function queueDelivery(
     .executeTakeFirst();
   if (!row) return false;
   const payload: DeliverPayload = { deliveryId: row.id };
-  await enqueue(trx, { type: DELIVER_JOB, payload }, now);
+  // Tries over about six hours (backoff doubles to an hour), so an outage of the relay or of
+  // Notify delays messages rather than losing them.
+  await enqueue(trx, { type: DELIVER_JOB, payload, maxAttempts: 16 }, now);
   return true;
 }
 
