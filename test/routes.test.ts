@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CaseService } from '../src/modules/cases/service.js';
+import { surveyUrl } from '../src/modules/notifications/links.js';
+import type { Config } from '../src/platform/config.js';
 import { buildTestApp, dialects, formSession, screen } from './helper.js';
+
+const linkSettings = (config: Config) => ({
+  publicUrl: config.publicUrl,
+  secret: config.sessionSecret,
+});
+/** An absolute link from an email, as a path to inject. */
+const path = (url: string) => new URL(url).pathname;
 
 const report = {
   serviceCode: 'pothole',
@@ -158,7 +167,7 @@ await test('bad input gets the right status and a clear answer', async (t) => {
     assert.ok([400, 405].includes(json.statusCode));
     const malformed = await app.inject({
       method: 'POST',
-      url: '/track/unsubscribe/abc',
+      url: '/notifications/survey/abc',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       payload: '{"oops',
     });
@@ -169,7 +178,7 @@ await test('bad input gets the right status and a clear answer', async (t) => {
     );
     const huge = await app.inject({
       method: 'POST',
-      url: '/track/unsubscribe/abc',
+      url: '/notifications/survey/abc',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: `a=${'x'.repeat(2 * 1024 * 1024)}`,
     });
@@ -180,7 +189,7 @@ await test('bad input gets the right status and a clear answer', async (t) => {
     );
     const xml = await app.inject({
       method: 'POST',
-      url: '/track/unsubscribe/abc',
+      url: '/notifications/survey/abc',
       headers: { 'content-type': 'text/xml' },
       payload: '<a/>',
     });
@@ -240,44 +249,46 @@ await test('forms are protected from cross-site requests', async (t) => {
   await t.test(
     'a POST without the session’s CSRF token is refused; with it, it works',
     async (t) => {
-      const { app, database } = await buildTestApp(t);
+      const { app, database, config } = await buildTestApp(t);
       const cases = new CaseService(database.db);
       const opened = await cases.openCase(report);
-      const [subscription] = await cases.subscribers(opened.id);
-      const url = `/track/unsubscribe/${subscription?.token ?? ''}`;
+      const url = path(surveyUrl(linkSettings(config), opened.id));
+      const feedback = async () =>
+        (await cases.timeline(opened.id, { publicOnly: false })).filter(
+          (e) => e.type === 'feedback',
+        );
 
       const forged = await app.inject({ method: 'POST', url, payload: { _csrf: 'guess' } });
       assert.equal(forged.statusCode, 403);
       assert.match(forged.body, /This form has expired/);
-      assert.equal((await cases.subscribers(opened.id)).length, 1, 'nothing changed');
+      assert.equal((await feedback()).length, 0, 'nothing changed');
 
       const { cookie, csrf } = await formSession(app, url);
       const withoutToken = await app.inject({
         method: 'POST',
         url,
         headers: { cookie },
-        payload: {},
+        payload: { rating: 'satisfied' },
       });
       assert.equal(withoutToken.statusCode, 403);
       const ok = await app.inject({
         method: 'POST',
         url,
         headers: { cookie },
-        payload: { _csrf: csrf },
+        payload: { _csrf: csrf, rating: 'satisfied' },
       });
       assert.equal(ok.statusCode, 200);
-      assert.ok(screen(ok.body).getByRole('heading', { name: 'Emails stopped' }));
-      assert.equal((await cases.subscribers(opened.id)).length, 0);
+      assert.ok(screen(ok.body).getByRole('heading', { name: 'Thank you for your feedback' }));
+      assert.equal((await feedback()).length, 1);
     },
   );
 
   await t.test(
     'the session cookie is HttpOnly and SameSite=Lax, and Secure behind https',
     async (t) => {
-      const { app, database } = await buildTestApp(t);
+      const { app, database, config } = await buildTestApp(t);
       const opened = await new CaseService(database.db).openCase(report);
-      const [sub] = await new CaseService(database.db).subscribers(opened.id);
-      const res = await app.inject(`/track/unsubscribe/${sub?.token ?? ''}`);
+      const res = await app.inject(path(surveyUrl(linkSettings(config), opened.id)));
       const cookie = String(res.headers['set-cookie']);
       assert.match(cookie, /^shire_session=/);
       assert.match(cookie, /HttpOnly/);
@@ -286,10 +297,9 @@ await test('forms are protected from cross-site requests', async (t) => {
 
       const https = await buildTestApp(t, 'sqlite', { PUBLIC_URL: 'https://www.westmoor.gov.uk' });
       const opened2 = await new CaseService(https.database.db).openCase(report);
-      const [sub2] = await new CaseService(https.database.db).subscribers(opened2.id);
       // Behind the council's TLS-terminating proxy, which says the original request was https.
       const secure = await https.app.inject({
-        url: `/track/unsubscribe/${sub2?.token ?? ''}`,
+        url: path(surveyUrl(linkSettings(https.config), opened2.id)),
         headers: { 'x-forwarded-proto': 'https' },
       });
       assert.match(String(secure.headers['set-cookie']), /Secure/);
