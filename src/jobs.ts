@@ -28,7 +28,9 @@ export function createSenders(deps: {
   const { config } = deps;
   let email: EmailSender;
   let sms: SmsSender | undefined;
-  let close = () => undefined as void;
+  let close = () => {
+    // Nothing to close unless SMTP opened a pool.
+  };
   if (config.notify) {
     const notify = createNotifySender(config.notify);
     email = notify;

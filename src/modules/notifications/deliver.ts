@@ -47,7 +47,7 @@ const isCaseTemplate = (name: string): name is CaseTemplate =>
 /** Where one delivery goes once preferences are applied: a channel and its address(es). */
 type Route =
   | { channel: 'email'; to: string }
-  | { channel: 'sms'; to: string; fallback: string }
+  | { channel: 'sms'; to: string; fallback: string; sender: SmsSender }
   | { channel: 'push'; targets: q.PushRow[]; fallback: string };
 
 /**
@@ -110,7 +110,7 @@ export function deliver(deps: DeliverDeps) {
           'sms',
           route.to,
           async () => {
-            const sent = await deps.senders.sms!.sendSms({
+            const sent = await route.sender.sendSms({
               to: route.to,
               text: message.sms,
               reference: delivery.key,
@@ -151,7 +151,7 @@ async function routeFor(deps: DeliverDeps, delivery: q.DeliveryRow): Promise<Rou
   if (!WANTED[profile.preferences.updates].has(delivery.template))
     return `The resident asked for ${profile.preferences.updates === 'finished' ? 'only the final update' : 'only status changes'}`;
   if (profile.preferences.channel === 'sms' && deps.senders.sms && profile.phone)
-    return { channel: 'sms', to: profile.phone, fallback: profile.email };
+    return { channel: 'sms', to: profile.phone, fallback: profile.email, sender: deps.senders.sms };
   if (profile.preferences.channel === 'app') {
     const targets = await q.pushSubscriptionsOf(deps.db, profile.id);
     if (targets.length > 0) return { channel: 'push', targets, fallback: profile.email };

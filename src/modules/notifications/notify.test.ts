@@ -510,17 +510,20 @@ for (const dialect of dialects()) {
         const { accountId, opened } = await accountHolder(ctx);
         await drain();
         const [delivery] = await deliveries(database);
-        assert.equal(delivery?.status, 'failed');
-        assert.match(delivery?.detail ?? '', /Mailbox unavailable/);
+        assert.ok(delivery);
+        assert.equal(delivery.status, 'failed');
+        assert.match(delivery.detail ?? '', /Mailbox unavailable/);
         const jobs = await database.db.selectFrom('jobs').select(['type', 'status']).execute();
         assert.ok(jobs.every((j) => j.status === 'done'));
         const internal = (await cases.timeline(opened.id, { publicOnly: false })).filter(
           (e) => e.type === 'notification_failed',
         );
         assert.equal(internal.length, 1);
-        assert.equal(internal[0]?.public, false);
+        const [failure] = internal;
+        assert.ok(failure);
+        assert.equal(failure.public, false);
         assert.match(
-          internal[0]?.body ?? '',
+          failure.body ?? '',
           /could not send an update by email to grace@example\.org.*Mailbox unavailable/,
         );
         assert.ok((await accounts.profile().get(accountId))?.emailBouncedAt);
@@ -544,7 +547,7 @@ for (const dialect of dialects()) {
       );
       const last = (await deliveries(ctx.database)).at(-1);
       assert.equal(last?.status, 'skipped');
-      assert.equal(last?.detail, 'The resident asked for only the final update');
+      assert.equal(last.detail, 'The resident asked for only the final update');
 
       ctx.clock.advance(60_000);
       await ctx.cases.changeStatus(opened.id, 'fixed', STAFF, { publicText: 'Done.' });
@@ -564,14 +567,14 @@ for (const dialect of dialects()) {
       assert.equal(ctx.notify.received.length, 1);
       const [sms] = ctx.notify.received;
       assert.equal(sms?.type, 'sms');
-      assert.equal(sms?.to, '07700 900982');
-      const body = String(sms?.personalisation.body);
+      assert.equal(sms.to, '07700 900982');
+      const body = String(sms.personalisation.body);
       assert.ok(body.includes(opened.ref), body);
       assert.ok(body.includes(`${PUBLIC_URL}/reports/${opened.ref}`), body);
       assert.ok(body.length <= 306, `${body.length} characters`);
       const [delivery] = await deliveries(ctx.database);
       assert.equal(delivery?.channel, 'sms');
-      assert.equal(delivery?.status, 'sent');
+      assert.equal(delivery.status, 'sent');
     });
 
     await t.test(

@@ -78,7 +78,7 @@ export async function queueEmail<K extends TemplateName>(
   await queueDelivery(
     trx,
     secret,
-    { key: `email:${randomUUID()}`, channel: 'email', ...email } as Outgoing,
+    { key: `email:${randomUUID()}`, channel: 'email', ...email },
     now,
   );
 }

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import {
-  buildTestApp,
-  dialects,
-  errorsOn,
-  screen,
-  Visitor,
-  type TestApp,
-} from '../../../test/helper.js';
+import { buildTestApp, dialects, errorsOn, Visitor, type TestApp } from '../../../test/helper.js';
 import { LocalFileStorage } from '../../platform/storage/storage.js';
 import { emailsTo } from '../account/testing.js';
 import { askIfResolved } from '../notifications/fan-out.js';

@@ -133,9 +133,11 @@ for (const dialect of dialects()) {
         ['bob@example.org', 'Second', rows[1]?.message_id],
       ],
     );
-    assert.equal(rows[0]?.text, EMAIL.text);
-    assert.equal(rows[0]?.html, EMAIL.html);
-    assert.deepEqual(JSON.parse(rows[0]?.headers ?? '{}'), {
+    const [first] = rows;
+    assert.ok(first);
+    assert.equal(first.text, EMAIL.text);
+    assert.equal(first.html, EMAIL.html);
+    assert.deepEqual(JSON.parse(first.headers), {
       from: FROM,
       'List-Unsubscribe': `<${EMAIL.unsubscribeUrl}> (Stop these emails)`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',

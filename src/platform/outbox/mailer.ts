@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { DB } from '../db/types.js';
 import { type Email, type EmailSender, PermanentFailure } from './senders.js';
 
@@ -46,17 +46,22 @@ export function smtpSender(options: {
   from: string;
   maxConnections?: number;
 }): EmailSender & { close(): void } {
-  // Timeouts well inside the outbox lease (5 minutes), so a hung relay fails the job for a
-  // retry instead of letting a second worker send the same email.
-  const transportOptions: SMTPTransport.Options & { pool: true; maxConnections: number } = {
-    url: options.smtpUrl,
-    pool: true,
-    maxConnections: options.maxConnections ?? 5,
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
-  };
-  const transport = nodemailer.createTransport(transportOptions as SMTPTransport.Options);
+  // Built as an SMTPPool, not through createTransport({ url, … }): given a url, createTransport
+  // keeps only what the url says and drops the pool and timeout settings. The timeouts are well
+  // inside the outbox lease (5 minutes), so a hung relay fails the job for a retry instead of
+  // letting a second worker send the same email.
+  const transport = nodemailer.createTransport(
+    new SMTPPool({
+      url: options.smtpUrl,
+      pool: true,
+      maxConnections: options.maxConnections ?? 8,
+      // Reconnect now and then: some relays cap the messages one connection may send.
+      maxMessages: 500,
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 60_000,
+    }),
+  );
   return {
     async sendEmail(email) {
       try {
