@@ -41,8 +41,8 @@ export interface RunningServer {
 
 /**
  * The whole platform as residents get it from `shire start --demo`: a SQLite file in a fresh
- * data folder, the demo council's cases, the in-process outbox worker (so update emails land
- * in `<dataDir>/mail`), listening on 127.0.0.1. Everything is closed and deleted when the test ends.
+ * data folder, the demo council's cases, the in-process outbox worker (with no SMTP_URL,
+ * email goes to the database's mailbox), listening on 127.0.0.1. Everything is closed and deleted when the test ends.
  * `env` overrides any setting, e.g. `{ SMTP_URL: … }`.
  */
 export async function startServer(
