@@ -65,8 +65,8 @@ export class Worker {
     private readonly options: WorkerOptions,
   ) {
     this.concurrency = options.concurrency ?? 1;
-    // Enough in a claim to keep every lane busy.
-    this.batchSize = options.batchSize ?? Math.max(10, 4 * this.concurrency);
+    // Enough in a claim to keep every lane busy, and few claims (each is two statements).
+    this.batchSize = options.batchSize ?? Math.max(10, 8 * this.concurrency);
     this.pollMs = options.pollMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.baseBackoffMs = options.baseBackoffMs ?? 2000;
@@ -77,10 +77,28 @@ export class Worker {
   async runOnce(now = new Date()): Promise<number> {
     const jobs = await this.claim(now);
     const queue = [...jobs];
+    const done: number[] = [];
     const lane = async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) await this.run(job, now);
+      for (let job = queue.shift(); job; job = queue.shift())
+        if (await this.run(job, now)) done.push(job.id);
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, jobs.length) }, lane));
+    // One write marks the whole batch done, not one per job: on PostgreSQL each commit waits
+    // for the disk. A worker that dies before this line leaves them to be run again when their
+    // lease runs out, which handlers allow for (the outbox is at-least-once).
+    if (done.length > 0)
+      await this.database.db
+        .updateTable('jobs')
+        .set({
+          status: 'done',
+          finished_at: now.toISOString(),
+          locked_by: null,
+          locked_until: null,
+          last_error: null,
+        })
+        .where('id', 'in', done)
+        .where('locked_by', '=', this.id)
+        .execute();
     return jobs.length;
   }
 
@@ -169,10 +187,11 @@ export class Worker {
       .execute();
   }
 
+  /** Runs one job; true if it succeeded (runOnce marks it done), false if it was rescheduled or is dead. */
   private async run(
     job: { id: number; type: string; payload: string; attempts: number; max_attempts: number },
     now: Date,
-  ) {
+  ): Promise<boolean> {
     const { db } = this.database;
     // Made only when there is something to log: a child logger per job costs more than the job's own UPDATE.
     const log = () =>
@@ -181,18 +200,7 @@ export class Worker {
     try {
       if (!handler) throw new Error(`No handler for job type "${job.type}"`);
       await handler(JSON.parse(job.payload), { id: job.id, type: job.type, attempt: job.attempts });
-      await db
-        .updateTable('jobs')
-        .set({
-          status: 'done',
-          finished_at: now.toISOString(),
-          locked_by: null,
-          locked_until: null,
-          last_error: null,
-        })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', this.id)
-        .execute();
+      return true;
     } catch (err) {
       const dead = job.attempts >= job.max_attempts;
       const retryAt = new Date(
@@ -213,6 +221,7 @@ export class Worker {
         .execute();
       if (dead) log().error({ err }, 'outbox job failed for the last time and is dead');
       else log().warn({ err, retryAt }, 'outbox job failed; will retry');
+      return false;
     }
   }
 }
