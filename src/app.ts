@@ -41,20 +41,25 @@ import { homeModule } from './modules/home/index.js';
 import { reportsModule } from './modules/reports/index.js';
 import { createSenders, jobHandlers } from './jobs.js';
 import { notificationsModule } from './modules/notifications/index.js';
+import { backOfficeModule } from './modules/backoffice/index.js';
+import { BackOffice } from './modules/backoffice/service.js';
 import { NotificationService } from './modules/notifications/service.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
 export function createServices(database: Database<DB>, config: Config) {
+  const cases = new CaseService(database.db);
+  const catalogue = new CatalogueService(loadCatalogue(config.servicesDir));
+  const accounts = new AccountService(database.db, cases, {
+    secret: config.sessionSecret,
+    publicUrl: config.publicUrl,
+    councilName: config.council.name,
+  });
   return {
-    cases: new CaseService(database.db),
+    cases,
+    catalogue,
+    accounts,
     notifications: new NotificationService(database.db, config.sessionSecret),
-    catalogue: new CatalogueService(loadCatalogue(config.servicesDir)),
     savedForms: new SavedForms(database.db, {
-      secret: config.sessionSecret,
-      publicUrl: config.publicUrl,
-      councilName: config.council.name,
-    }),
-    accounts: new AccountService(database.db, new CaseService(database.db), {
       secret: config.sessionSecret,
       publicUrl: config.publicUrl,
       councilName: config.council.name,
@@ -64,6 +69,7 @@ export function createServices(database: Database<DB>, config: Config) {
       secret: config.sessionSecret,
       councilName: config.council.name,
     }),
+    backOffice: new BackOffice(database.db, cases, accounts, catalogue),
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -207,6 +213,7 @@ export async function buildApp(
   await app.register(apiModule, moduleOptions);
   await app.register(accountModule, moduleOptions);
   await app.register(notificationsModule, moduleOptions);
+  await app.register(backOfficeModule, moduleOptions);
 
   const senders = config.inProcessWorker
     ? createSenders({ config, services, database, logger })

@@ -40,6 +40,8 @@ export function updateAccount(
       | 'sessions_valid_after'
       | 'last_signed_in_at'
       | 'updated_at'
+      | 'role'
+      | 'team'
     >
   >,
 ): Promise<AccountRow> {
@@ -267,5 +269,16 @@ export async function saveCaseView(
         viewed_at: row.viewed_at,
       }),
     )
+    .execute();
+}
+
+/** Everyone with a staff role, by name. */
+export function listStaff(db: Kysely<DB>) {
+  return db
+    .selectFrom('accounts')
+    .select(['id', 'name', 'email', 'role', 'team', 'last_signed_in_at', 'totp_secret'])
+    .where('role', '!=', 'resident')
+    .orderBy('name')
+    .orderBy('id')
     .execute();
 }

@@ -29,6 +29,10 @@ export interface SignedInAccount {
   email: string;
   name: string | null;
   emailVerified: boolean;
+  /** 'resident', or a staff role: 'agent', 'officer', 'lead', 'admin' (back office). */
+  role: string;
+  /** A staff member's team; null for residents and administrators. */
+  team: string | null;
 }
 
 /** How long each emailed link works. */
@@ -101,6 +105,69 @@ export class AccountService {
   /** Everything held about the resident, and deleting their account (my-data.ts). */
   myData(): MyDataService {
     return new MyDataService(this.db, this.cases, this.clock);
+  }
+
+  // ---- Staff accounts (administrators, in the back office) ---------------------------------
+
+  /**
+   * Gives an address a staff role. A new address gets an account and a link to choose a
+   * password (two-factor is then required at first sign-in); an existing account — a resident
+   * who joins the council, or staff changing role — keeps its password and is told.
+   */
+  async setStaffRole(input: {
+    name: string;
+    email: string;
+    role: string;
+    team: string | null;
+  }): Promise<{ accountId: number; before: { role: string; team: string | null } | null }> {
+    const email = input.email.trim().toLowerCase();
+    const now = this.clock();
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await q.findAccountByEmail(trx, email);
+      if (existing) {
+        await q.updateAccount(trx, existing.id, {
+          role: input.role,
+          team: input.team,
+          // A change of access takes effect now, not at the next sign-in.
+          sessions_valid_after: now.toISOString(),
+          updated_at: now.toISOString(),
+        });
+        await this.mail(trx, email, `Your ${this.settings.councilName} staff access has changed`, [
+          input.role === 'resident'
+            ? 'Your account no longer has staff access. You can still use it as a resident.'
+            : `Your account now has staff access${input.team ? ` for ${input.team}` : ''}. Sign in at:`,
+          `${this.settings.publicUrl}/account/sign-in`,
+          '',
+          'If you did not expect this, contact your service desk.',
+        ]);
+        return { accountId: existing.id, before: { role: existing.role, team: existing.team } };
+      }
+      const account = await q.insertAccount(trx, {
+        email,
+        name: input.name.trim(),
+        role: input.role,
+        team: input.team,
+        email_verified_at: null,
+        password_hash: null,
+        totp_secret: null,
+        sessions_valid_after: now.toISOString(),
+        last_signed_in_at: null,
+        created_at: now.toISOString(),
+        updated_at: now.toISOString(),
+      });
+      const link = await this.issueLink(trx, account, 'verify_email', '/staff', now);
+      await this.mail(trx, email, `Your ${this.settings.councilName} staff account`, [
+        `You have a staff account${input.team ? ` for ${input.team}` : ''}. To start using it, use this link within 7 days and choose a password:`,
+        link,
+        '',
+        'You will then set up two-factor sign-in with an authenticator app, which every staff account needs.',
+      ]);
+      return { accountId: account.id, before: null };
+    });
+  }
+
+  staff() {
+    return q.listStaff(this.db);
   }
 
   // ---- Signing up ------------------------------------------------------------------------
@@ -503,6 +570,8 @@ export function toSignedIn(row: q.AccountRow): SignedInAccount {
     email: row.email,
     name: row.name,
     emailVerified: row.email_verified_at !== null,
+    role: row.role,
+    team: row.team,
   };
 }
 

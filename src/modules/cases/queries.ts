@@ -304,3 +304,63 @@ export async function removePersonalDetails(
     .execute();
   return ids;
 }
+
+// ---- The back office's queues ----------------------------------------------------------
+
+export interface QueueFilter {
+  team?: string | undefined;
+  serviceCode?: string | undefined;
+  /** 'open' (not closed), 'closed', or one status. */
+  status?: string | undefined;
+  /** An account id, or null for unassigned. */
+  assigneeId?: number | null | undefined;
+  /** Only cases due before this ISO time and still open. */
+  overdueAt?: string | undefined;
+  contactEmail?: string | undefined;
+  ids?: number[] | undefined;
+  sort: 'due' | 'newest' | 'updated';
+  limit: number;
+  offset: number;
+}
+
+/** Open cases without a due date sort after every dated one, on both engines. */
+export const DUE_ORDER = sql<string>`coalesce(due_at, '9999-12-31')`;
+
+/**
+ * One page of a queue. The default — a team's open cases, soonest due first — reads the
+ * partial index cases_open_queue in order and stops at the page, however many cases there are.
+ */
+export function queue(db: Kysely<DB>, filter: QueueFilter): Promise<CaseRow[]> {
+  let query = db.selectFrom('cases').selectAll();
+  if (filter.team !== undefined) query = query.where('team', '=', filter.team);
+  if (filter.serviceCode) query = query.where('service_code', '=', filter.serviceCode);
+  if (filter.status === 'open') query = query.where('closed_at', 'is', null);
+  else if (filter.status === 'closed') query = query.where('closed_at', 'is not', null);
+  else if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.assigneeId === null) query = query.where('assignee_id', 'is', null);
+  else if (filter.assigneeId !== undefined) query = query.where('assignee_id', '=', filter.assigneeId);
+  if (filter.overdueAt)
+    query = query.where('closed_at', 'is', null).where('due_at', '<', filter.overdueAt);
+  if (filter.contactEmail) query = query.where('contact_email', '=', filter.contactEmail);
+  if (filter.ids) query = query.where('id', 'in', filter.ids.length ? filter.ids : [0]);
+  if (filter.sort === 'due') query = query.orderBy(DUE_ORDER).orderBy('id');
+  else if (filter.sort === 'updated') query = query.orderBy('updated_at', 'desc').orderBy('id', 'desc');
+  else query = query.orderBy('created_at', 'desc').orderBy('id', 'desc');
+  return query.limit(filter.limit).offset(filter.offset).execute();
+}
+
+/** Sets updated_at only if it is still what the caller saw: false when someone changed it since. */
+export async function claimVersion(
+  db: Kysely<DB>,
+  id: number,
+  seen: string,
+  now: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('cases')
+    .set({ updated_at: now })
+    .where('id', '=', id)
+    .where('updated_at', '=', seen)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Channel } from '../../platform/config.js';
 import { CHANNELS } from '../../platform/config.js';
 import type { DB } from '../../platform/db/types.js';
-import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import {
   coveringRanges,
   distanceMetres,
@@ -33,6 +33,10 @@ export type EventType =
   | 'assigned'
   | 'attachment_added'
   | 'message'
+  /** Internal: the date it should be done by was set or changed. */
+  | 'due_date_set'
+  /** Internal: moved to another team. */
+  | 'moved'
   /** Internal: a notification could not be delivered (a bounce, an invalid number). */
   | 'notification_failed'
   /** Internal: the resident's answer to the satisfaction question when it closed. */
@@ -267,6 +271,71 @@ export class CaseService {
         await enqueue(trx, { type: CHECK_RESOLVED_JOB, payload, runAt }, this.clock());
       }
       return toCase(updated);
+    });
+  }
+
+  // ---- Working a case (the back office) -----------------------------------------------------
+
+  /**
+   * Checks, and takes, the version of the case the caller saw (its `updatedAt`, carried by the
+   * page they acted from). Call it first in a transaction: if someone changed the case since,
+   * it throws a ConflictError and nothing is overwritten.
+   */
+  async claimVersion(caseId: number, seen: string): Promise<void> {
+    const now = this.clock().toISOString();
+    if (!(await q.claimVersion(this.db, caseId, seen, now)))
+      throw new ConflictError(
+        'Someone else changed this case while you had it open. Check what they did below, then make your change again if it is still needed.',
+      );
+  }
+
+  /** One page of cases for a staff queue, soonest due first unless asked otherwise. */
+  async queue(filter: q.QueueFilter): Promise<Case[]> {
+    return (await q.queue(this.db, filter)).map(toCase);
+  }
+
+  async assign(caseId: number, assignee: { id: number; name: string } | null, actor: Actor) {
+    return this.transaction(async (cases, trx) => {
+      const now = this.clock().toISOString();
+      await q.updateCase(trx, caseId, { assignee_id: assignee?.id ?? null, updated_at: now });
+      await cases.recordEvent(caseId, {
+        type: 'assigned',
+        actor,
+        public: false,
+        body: assignee ? `Assigned to ${assignee.name}.` : 'No longer assigned to anyone.',
+        data: { assigneeId: assignee?.id ?? null },
+      });
+    });
+  }
+
+  async setDueDate(caseId: number, dueAt: Date | null, actor: Actor) {
+    return this.transaction(async (cases, trx) => {
+      const now = this.clock().toISOString();
+      await q.updateCase(trx, caseId, { due_at: dueAt?.toISOString() ?? null, updated_at: now });
+      await cases.recordEvent(caseId, {
+        type: 'due_date_set',
+        actor,
+        public: false,
+        body: dueAt ? `Due by ${dueAt.toISOString().slice(0, 10)}.` : 'No due date.',
+        data: { dueAt: dueAt?.toISOString() ?? null },
+      });
+    });
+  }
+
+  /** Moves the case to another team; it leaves whoever had it, who is in the old team. */
+  async moveToTeam(caseId: number, team: string, actor: Actor) {
+    return this.transaction(async (cases, trx) => {
+      const current = await q.findById(trx, caseId);
+      if (!current) throw new NotFoundError('That case does not exist.');
+      const now = this.clock().toISOString();
+      await q.updateCase(trx, caseId, { team, assignee_id: null, updated_at: now });
+      await cases.recordEvent(caseId, {
+        type: 'moved',
+        actor,
+        public: false,
+        body: `Moved from ${current.team ?? 'no team'} to ${team}.`,
+        data: { from: current.team, to: team },
+      });
     });
   }
 

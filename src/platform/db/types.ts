@@ -13,6 +13,7 @@ import type {
   SubscriptionTable,
 } from './tables/cases.js';
 import type {
+  AuditLogTable,
   DeliveryTable,
   JobTable,
   MailboxTable,
@@ -41,4 +42,5 @@ export interface DB {
   mailbox: MailboxTable;
   push_subscriptions: PushSubscriptionTable;
   settings: SettingTable;
+  audit_log: AuditLogTable;
 }

@@ -11,6 +11,7 @@ import { twoFactor } from './20261129T1110_two_factor.js';
 import { accountIdentities } from './20261129T1120_account_identities.js';
 import { accountProfile } from './20261129T1130_account_profile.js';
 import { notifications } from './20261129T1200_notifications.js';
+import { backOffice } from './20261129T1300_back_office.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T1120_account_identities': accountIdentities,
   '20261129T1130_account_profile': accountProfile,
   '20261129T1200_notifications': notifications,
+  '20261129T1300_back_office': backOffice,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

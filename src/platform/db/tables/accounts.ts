@@ -27,6 +27,8 @@ export interface AccountTable {
   /** How the resident wants updates ('email', 'sms', 'app') and which ('every', 'status', 'finished'). */
   notify_channel: Generated<string>;
   notify_updates: Generated<string>;
+  /** A staff member's team (the back office); null for residents and administrators. */
+  team: Generated<string | null>;
 }
 
 /** A one-time link emailed to an account; only the token's fingerprint is stored. */

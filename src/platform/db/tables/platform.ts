@@ -79,3 +79,16 @@ export interface SettingTable {
   value: string;
   created_at: string;
 }
+
+/** Every staff action: who, what, when, before and after. The database refuses changes. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor_id: number | null;
+  actor_name: string;
+  action: string;
+  target_type: string;
+  target: string;
+  before: string | null;
+  after: string | null;
+}

@@ -1,0 +1,369 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ModuleOptions } from '../../app.js';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  ValidationError,
+} from '../../platform/errors.js';
+import { signedInOnly } from '../account/current.js';
+import { CASE_KINDS, type CaseKind } from '../cases/kinds.js';
+import type { Case } from '../cases/service.js';
+import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
+import type { QueueQuery } from './service.js';
+
+type Body = Record<string, unknown>;
+type Query = Record<string, string | undefined>;
+
+/** What the last change did, shown once on the case page it returns to. */
+const FLASH = 'staffFlash';
+
+const SORTS = { due: 'Due soonest', newest: 'Newest', updated: 'Recently updated' } as const;
+
+const text = (body: Body, name: string) =>
+  typeof body[name] === 'string' ? (body[name] as string) : '';
+
+/** The member of staff on a back-office route (the hook below has checked there is one). */
+function staffOf(request: FastifyRequest): Staff {
+  const staff = asStaff(request.account);
+  if (!staff) throw new ForbiddenError('These pages are for council staff.');
+  return staff;
+}
+
+/**
+ * The back office at /staff: queues of cases, one case with everything staff can do to it,
+ * and, for administrators, staff accounts and the audit log. Every route needs a signed-in
+ * member of staff (two-factor is already required of them at sign-in); residents are refused.
+ */
+export async function backOfficeModule(app: FastifyInstance, options: ModuleOptions) {
+  const { services } = options;
+  const office = services.backOffice;
+
+  // This plugin is encapsulated: the hook guards its routes only, every one of them.
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.account) return signedInOnly(request, reply);
+    staffOf(request);
+  });
+
+  app.get('/staff', (_request, reply) => reply.redirect('/staff/cases', 303));
+
+  // ---- Queues -----------------------------------------------------------------------------
+
+  app.get<{ Querystring: Query }>('/staff/cases', async (request, reply) => {
+    const staff = staffOf(request);
+    const q = request.query;
+    const teams = office.teams();
+    const query: QueueQuery = {
+      // Officers and leads start on their own team's open cases.
+      team: q.team === 'all' ? undefined : (q.team ?? staff.team ?? undefined),
+      service: q.service || undefined,
+      status: q.status === 'any' ? undefined : (q.status ?? 'open'),
+      assigned: q.assigned === 'me' || q.assigned === 'none' ? q.assigned : undefined,
+      overdue: q.overdue === 'yes',
+      search: q.search || undefined,
+      sort: q.sort === 'newest' || q.sort === 'updated' ? q.sort : 'due',
+      page: Math.max(1, Math.min(10_000, Number.parseInt(q.page ?? '1', 10) || 1)),
+    };
+    if (query.team !== undefined && !teams.includes(query.team)) query.team = undefined;
+    let result: { cases: Case[]; more: boolean } = { cases: [], more: false };
+    let error: string | undefined;
+    try {
+      result = await office.queue(staff, query);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      error = err.message;
+    }
+    if (result.cases.length === 1 && query.search && /-/.test(query.search) && !error)
+      return reply.redirect(`/staff/cases/${result.cases[0]?.ref ?? ''}`, 303);
+    const now = Date.now();
+    const link = (page: number) => {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(q))
+        if (value && key !== 'page') params.set(key, value);
+      params.set('page', String(page));
+      return `/staff/cases?${params.toString()}`;
+    };
+    return reply.code(error ? 400 : 200).render('backoffice/views/queue.njk', {
+      pageTitle: 'Cases',
+      staff,
+      query,
+      error,
+      errorSummary: error ? [{ text: error, href: '#search' }] : [],
+      teamItems: [
+        { value: 'all', text: 'All teams', selected: query.team === undefined },
+        ...teams.map((team) => ({ value: team, text: team, selected: team === query.team })),
+      ],
+      statusItems: [
+        { value: 'open', text: 'Open', selected: query.status === 'open' },
+        { value: 'closed', text: 'Closed', selected: query.status === 'closed' },
+        { value: 'any', text: 'Any', selected: query.status === undefined },
+      ],
+      assignedItems: [
+        { value: '', text: 'Anyone or no one', selected: query.assigned === undefined },
+        { value: 'me', text: 'Me', selected: query.assigned === 'me' },
+        { value: 'none', text: 'No one', selected: query.assigned === 'none' },
+      ],
+      sortItems: Object.entries(SORTS).map(([value, label]) => ({
+        value,
+        text: label,
+        selected: value === query.sort,
+      })),
+      rows: result.cases.map((found) => ({
+        found,
+        service: services.catalogue.byCode(found.serviceCode)?.name ?? found.serviceCode,
+        overdue: found.open311 === 'open' && found.dueAt !== null && found.dueAt.getTime() < now,
+      })),
+      previous: query.page > 1 ? link(query.page - 1) : undefined,
+      next: result.more ? link(query.page + 1) : undefined,
+    });
+  });
+
+  // ---- One case ---------------------------------------------------------------------------
+
+  const casePage = async (
+    reply: FastifyReply,
+    staff: Staff,
+    ref: string,
+    problem?: { error: DomainError; field?: string | undefined; values?: Body },
+    flash?: string,
+  ) => {
+    const found = await office.caseByRef(ref);
+    const kind = CASE_KINDS[found.kind] as CaseKind;
+    const timeline = await services.cases.timeline(found.id, { publicOnly: false });
+    const assignable = await office.assignable(found.team);
+    const values = problem?.values ?? {};
+    const status = problem?.error instanceof ConflictError ? 409 : (problem?.error.status ?? 200);
+    return reply.code(status).render('backoffice/views/case.njk', {
+      pageTitle: `${found.ref}: ${found.title}`,
+      staff,
+      found,
+      kind,
+      service: services.catalogue.byCode(found.serviceCode)?.name ?? found.serviceCode,
+      canChange: staff.role === 'admin' || (staff.role !== 'agent' && staff.team === found.team),
+      timeline: [...timeline].reverse(),
+      deliveries: await services.notifications.deliveriesOf(found.id),
+      overdue:
+        found.open311 === 'open' && found.dueAt !== null && found.dueAt.getTime() < Date.now(),
+      version: found.updatedAt.toISOString(),
+      statusItems: Object.entries(kind.statuses).map(([value, definition]) => ({
+        value,
+        text: definition.label,
+        selected: value === (text(values, 'status') || found.status),
+      })),
+      assigneeItems: [
+        { value: '', text: 'No one', selected: found.assigneeId === null },
+        ...assignable.map((person) => ({
+          value: String(person.id),
+          text: `${person.name ?? person.email} (${ROLE_NAMES[person.role as StaffRole]})`,
+          selected: person.id === found.assigneeId,
+        })),
+      ],
+      teamItems: office
+        .teams()
+        .map((team) => ({ value: team, text: team, selected: team === found.team })),
+      values,
+      flash,
+      error: problem && { field: problem.field, text: problem.error.message },
+      errorSummary: problem
+        ? [{ text: problem.error.message, href: `#${problem.field ?? 'timeline'}` }]
+        : [],
+    });
+  };
+
+  app.get<{ Params: { ref: string } }>('/staff/cases/:ref', (request, reply) => {
+    const flash = request.session.get(FLASH);
+    if (flash !== undefined) request.session.delete(FLASH);
+    return casePage(
+      reply,
+      staffOf(request),
+      request.params.ref,
+      undefined,
+      typeof flash === 'string' ? flash : undefined,
+    );
+  });
+
+  /** Each change to a case: done and back to the case, or the case again with what went wrong. */
+  const caseAction = (
+    path: string,
+    field: string,
+    act: (staff: Staff, ref: string, body: Body) => Promise<void>,
+    done: string,
+  ) =>
+    app.post<{ Params: { ref: string }; Body: Body }>(
+      `/staff/cases/:ref/${path}`,
+      async (request, reply) => {
+        const staff = staffOf(request);
+        try {
+          await act(staff, request.params.ref, request.body);
+        } catch (err) {
+          if (err instanceof ValidationError || err instanceof ConflictError)
+            return casePage(reply, staff, request.params.ref, {
+              error: err,
+              field: err instanceof ValidationError ? (err.field ?? field) : field,
+              values: request.body,
+            });
+          throw err;
+        }
+        request.session.set(FLASH, done);
+        return reply.redirect(`/staff/cases/${encodeURIComponent(request.params.ref)}`, 303);
+      },
+    );
+
+  caseAction(
+    'status',
+    'status',
+    (staff, ref, body) =>
+      office.changeStatus(staff, ref, {
+        status: text(body, 'status'),
+        publicText: text(body, 'publicText'),
+        version: text(body, 'version'),
+      }),
+    'Status saved. The resident will be told.',
+  );
+  caseAction(
+    'note',
+    'note',
+    (staff, ref, body) =>
+      office.addNote(staff, ref, { text: text(body, 'note'), version: text(body, 'version') }),
+    'Note added.',
+  );
+  caseAction(
+    'assign',
+    'assignee',
+    (staff, ref, body) =>
+      office.assign(staff, ref, {
+        assigneeId: text(body, 'assignee'),
+        version: text(body, 'version'),
+      }),
+    'Assignment saved.',
+  );
+  caseAction(
+    'due',
+    'due',
+    (staff, ref, body) =>
+      office.setDueDate(staff, ref, { due: text(body, 'due'), version: text(body, 'version') }),
+    'Due date saved.',
+  );
+  caseAction(
+    'team',
+    'team',
+    (staff, ref, body) =>
+      office.moveToTeam(staff, ref, { team: text(body, 'team'), version: text(body, 'version') }),
+    'Moved to the new team.',
+  );
+
+  // ---- Administrators: staff accounts and the audit log -------------------------------------
+
+  const adminOnly = (request: FastifyRequest) => {
+    const staff = staffOf(request);
+    if (staff.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
+    return staff;
+  };
+
+  const staffPage = async (
+    reply: FastifyReply,
+    values: Body = {},
+    errors: Record<string, string> = {},
+    flash?: string,
+  ) =>
+    reply.code(Object.keys(errors).length ? 400 : 200).render('backoffice/views/staff.njk', {
+      pageTitle: 'Staff',
+      members: (await office.staff()).map((member) => ({
+        ...member,
+        roleName: ROLE_NAMES[member.role as StaffRole] ?? member.role,
+        twoFactor: member.totp_secret !== null,
+      })),
+      values,
+      errors,
+      flash,
+      errorSummary: Object.entries(errors).map(([field, message]) => ({
+        text: message,
+        href: `#${field}`,
+      })),
+      roleItems: [
+        ...STAFF_ROLES.map((role) => ({
+          value: role,
+          text: ROLE_NAMES[role],
+          checked: values.role === role,
+        })),
+        { value: 'resident', text: 'No staff access', checked: values.role === 'resident' },
+      ],
+      teamItems: [
+        { value: '', text: 'No team (administrators)' },
+        ...office
+          .teams()
+          .map((team) => ({ value: team, text: team, selected: team === values.team })),
+      ],
+    });
+
+  app.get('/staff/admin/staff', async (request, reply) => {
+    adminOnly(request);
+    return staffPage(reply);
+  });
+
+  app.post<{ Body: Body }>('/staff/admin/staff', async (request, reply) => {
+    const admin = adminOnly(request);
+    const values = request.body;
+    const errors: Record<string, string> = {};
+    const name = text(values, 'name').trim();
+    const email = text(values, 'email').trim();
+    const role = text(values, 'role');
+    const team = text(values, 'team') || null;
+    if (!name) errors.name = 'Enter their name';
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
+      errors.email = 'Enter an email address in the correct format, like name@example.gov.uk';
+    if (![...STAFF_ROLES, 'resident'].includes(role)) errors.role = 'Choose what they can do';
+    else if ((role === 'officer' || role === 'lead') && !team)
+      errors.team = 'Choose the team whose cases they work';
+    if (Object.keys(errors).length) return staffPage(reply, values, errors);
+    try {
+      await office.setStaffRole(admin, {
+        name,
+        email,
+        role: role as StaffRole | 'resident',
+        team: role === 'admin' ? null : team,
+      });
+    } catch (err) {
+      if (err instanceof ValidationError)
+        return staffPage(reply, values, { [err.field ?? 'email']: err.message });
+      throw err;
+    }
+    return staffPage(reply, {}, {}, `Saved. We have emailed ${email.toLowerCase()}.`);
+  });
+
+  app.get<{ Querystring: Query }>('/staff/admin/audit', async (request, reply) => {
+    adminOnly(request);
+    const q = request.query;
+    const date = (value: string | undefined) =>
+      value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : undefined;
+    const beforeId = Number.parseInt(q.before ?? '', 10);
+    const entries = await office.auditLog(
+      {
+        action: q.action || undefined,
+        target: q.target?.trim() || undefined,
+        actorId: q.actor ? Number.parseInt(q.actor, 10) || -1 : undefined,
+        from: date(q.from),
+        to: date(q.to),
+        beforeId: Number.isFinite(beforeId) ? beforeId : undefined,
+      },
+      51,
+    );
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(q))
+      if (value && key !== 'before') params.set(key, value);
+    const last = entries[49];
+    return reply.render('backoffice/views/audit.njk', {
+      pageTitle: 'Audit log',
+      query: q,
+      entries: entries.slice(0, 50).map((entry) => ({
+        ...entry,
+        before: entry.before ? (JSON.parse(entry.before) as Record<string, unknown>) : null,
+        after: entry.after ? (JSON.parse(entry.after) as Record<string, unknown>) : null,
+      })),
+      older:
+        entries.length > 50 && last
+          ? `/staff/admin/audit?${params.toString()}${params.size ? '&' : ''}before=${last.id}`
+          : undefined,
+    });
+  });
+}

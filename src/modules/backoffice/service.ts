@@ -1,0 +1,290 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../platform/db/types.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import type { AccountService } from '../account/service.js';
+import type { CatalogueService } from '../catalogue/service.js';
+import { CASE_KINDS, statusDefinition } from '../cases/kinds.js';
+import type { QueueFilter } from '../cases/queries.js';
+import type { Actor, Case, CaseService } from '../cases/service.js';
+import { audit, auditLog, type AuditFilters } from './audit.js';
+import { mayChange, type Staff, type StaffRole } from './roles.js';
+
+export const QUEUE_PAGE_SIZE = 50;
+
+/** What a queue page asks for, as read from its query string. */
+export interface QueueQuery {
+  team?: string | undefined;
+  service?: string | undefined;
+  status?: string | undefined;
+  /** 'me', 'none', or undefined for anyone. */
+  assigned?: 'me' | 'none' | undefined;
+  overdue?: boolean;
+  /** A reference or an email address. */
+  search?: string | undefined;
+  sort: QueueFilter['sort'];
+  page: number;
+}
+
+const REFERENCE = /^[A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{4}$/i;
+
+/**
+ * The back office's domain: queues, working a case (every change checked against the role, the
+ * version the officer saw, and written to the audit log in the same transaction), staff
+ * accounts and the audit log. No HTTP here.
+ */
+export class BackOffice {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly cases: CaseService,
+    private readonly accounts: AccountService,
+    private readonly catalogue: CatalogueService,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Every team that owns a service or a report category in some area, by name. */
+  teams(): string[] {
+    const names = new Set<string>();
+    for (const service of this.catalogue.services) {
+      names.add(service.team);
+      for (const team of Object.values(service.report?.teams ?? {})) names.add(team);
+    }
+    return [...names].sort((a, b) => a.localeCompare(b));
+  }
+
+  async queue(staff: Staff, query: QueueQuery): Promise<{ cases: Case[]; more: boolean }> {
+    const search = query.search?.trim();
+    if (search && !REFERENCE.test(search) && !search.includes('@'))
+      throw new ValidationError(
+        'Enter a reference, like PTH-4F7K-92QX, or an email address',
+        'search',
+      );
+    const found = search && REFERENCE.test(search) ? await this.cases.getByRef(search) : undefined;
+    const rows = await this.cases.queue({
+      team: query.team,
+      serviceCode: query.service,
+      status: query.overdue ? 'open' : query.status,
+      assigneeId: query.assigned === 'me' ? staff.id : query.assigned === 'none' ? null : undefined,
+      overdueAt: query.overdue ? this.clock().toISOString() : undefined,
+      contactEmail: search?.includes('@') ? search.toLowerCase() : undefined,
+      ids: search && REFERENCE.test(search) ? (found ? [found.id] : []) : undefined,
+      sort: query.sort,
+      limit: QUEUE_PAGE_SIZE + 1,
+      offset: (query.page - 1) * QUEUE_PAGE_SIZE,
+    });
+    return { cases: rows.slice(0, QUEUE_PAGE_SIZE), more: rows.length > QUEUE_PAGE_SIZE };
+  }
+
+  async caseByRef(ref: string): Promise<Case> {
+    const found = await this.cases.getByRef(ref).catch(() => undefined);
+    if (!found) throw new NotFoundError('There is no case with that reference.');
+    return found;
+  }
+
+  /** Staff a case can be assigned to: its team's officers and leads. */
+  async assignable(team: string | null) {
+    return (await this.accounts.staff()).filter(
+      (s) => (s.role === 'officer' || s.role === 'lead') && s.team === team && team !== null,
+    );
+  }
+
+  // ---- Working a case ---------------------------------------------------------------------
+
+  async changeStatus(
+    staff: Staff,
+    ref: string,
+    input: { status: string; publicText: string; version: string },
+  ): Promise<void> {
+    const found = await this.caseFor(staff, ref, 'change');
+    const next = statusDefinition(found.kind, input.status);
+    if (!next)
+      throw new ValidationError(
+        `Choose a status for this ${CASE_KINDS[found.kind].noun}`,
+        'status',
+      );
+    const text = input.publicText.trim();
+    if (input.status === found.status && !text)
+      throw new ValidationError(
+        'Choose a new status, or write an update for the resident',
+        'status',
+      );
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      if (input.status !== found.status)
+        await cases.changeStatus(found.id, input.status, actorOf(staff), {
+          publicText: text || null,
+        });
+      else
+        await cases.recordEvent(found.id, {
+          type: 'public_update',
+          actor: actorOf(staff),
+          public: true,
+          body: text,
+        });
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: input.status === found.status ? 'case.update' : 'case.status',
+          target: { type: 'case', id: found.ref },
+          before: { status: found.status },
+          after: { status: input.status, ...(text ? { publicText: text } : {}) },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  async addNote(staff: Staff, ref: string, input: { text: string; version: string }) {
+    const found = await this.caseFor(staff, ref, 'note');
+    const text = input.text.trim();
+    if (!text) throw new ValidationError('Write the note', 'note');
+    if (text.length > 5000) throw new ValidationError('Keep the note to 5,000 characters', 'note');
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      await cases.recordEvent(found.id, {
+        type: 'internal_note',
+        actor: actorOf(staff),
+        public: false,
+        body: text,
+      });
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'case.note',
+          target: { type: 'case', id: found.ref },
+          after: { note: text },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  async assign(staff: Staff, ref: string, input: { assigneeId: string; version: string }) {
+    const found = await this.caseFor(staff, ref, 'change');
+    let assignee: { id: number; name: string } | null = null;
+    if (input.assigneeId) {
+      const person = (await this.assignable(found.team)).find(
+        (s) => String(s.id) === input.assigneeId,
+      );
+      if (!person) throw new ValidationError('Choose someone in the case’s team', 'assignee');
+      assignee = { id: person.id, name: person.name ?? person.email };
+    }
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      await cases.assign(found.id, assignee, actorOf(staff));
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'case.assign',
+          target: { type: 'case', id: found.ref },
+          before: { assigneeId: found.assigneeId },
+          after: { assigneeId: assignee?.id ?? null },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  async setDueDate(staff: Staff, ref: string, input: { due: string; version: string }) {
+    const found = await this.caseFor(staff, ref, 'change');
+    let due: Date | null = null;
+    if (input.due.trim()) {
+      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(input.due.trim());
+      const date = match ? new Date(`${input.due.trim()}T17:00:00Z`) : undefined;
+      if (
+        !date ||
+        Number.isNaN(date.getTime()) ||
+        date.toISOString().slice(0, 10) !== input.due.trim()
+      )
+        throw new ValidationError('Enter a real date, like 2026-12-18', 'due');
+      due = date;
+    }
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      await cases.setDueDate(found.id, due, actorOf(staff));
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'case.due',
+          target: { type: 'case', id: found.ref },
+          before: { dueAt: found.dueAt?.toISOString() ?? null },
+          after: { dueAt: due?.toISOString() ?? null },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  async moveToTeam(staff: Staff, ref: string, input: { team: string; version: string }) {
+    const found = await this.caseFor(staff, ref, 'change');
+    if (!this.teams().includes(input.team))
+      throw new ValidationError('Choose a team from the list', 'team');
+    if (input.team === found.team)
+      throw new ValidationError('It is already with that team', 'team');
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      await cases.moveToTeam(found.id, input.team, actorOf(staff));
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'case.team',
+          target: { type: 'case', id: found.ref },
+          before: { team: found.team, assigneeId: found.assigneeId },
+          after: { team: input.team, assigneeId: null },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  // ---- Staff accounts and the audit log (administrators) ---------------------------------
+
+  staff() {
+    return this.accounts.staff();
+  }
+
+  async setStaffRole(
+    admin: Staff,
+    input: { name: string; email: string; role: StaffRole | 'resident'; team: string | null },
+  ): Promise<void> {
+    if (admin.role !== 'admin') throw new ForbiddenError();
+    if (input.team !== null && !this.teams().includes(input.team))
+      throw new ValidationError('Choose a team from the list', 'team');
+    const { accountId, before } = await this.accounts.setStaffRole(input);
+    await audit(
+      this.db,
+      {
+        actor: admin,
+        action: before ? 'staff.role' : 'staff.create',
+        target: { type: 'account', id: String(accountId) },
+        before,
+        after: { email: input.email.trim().toLowerCase(), role: input.role, team: input.team },
+      },
+      this.clock(),
+    );
+  }
+
+  auditLog(filters: AuditFilters, limit: number) {
+    return auditLog(this.db, filters, limit);
+  }
+
+  /** The case, if this member of staff may do this to it. */
+  private async caseFor(staff: Staff, ref: string, what: 'change' | 'note'): Promise<Case> {
+    const found = await this.caseByRef(ref);
+    if (what === 'change' && !mayChange(staff, found))
+      throw new ForbiddenError(
+        staff.role === 'agent'
+          ? 'Contact centre agents can add notes, but not change a case.'
+          : `This case is with ${found.team ?? 'no team'}. You can change your own team’s cases.`,
+      );
+    return found;
+  }
+}
+
+export function actorOf(staff: Staff): Actor {
+  return { type: 'staff', id: staff.id, name: staff.name };
+}
