@@ -20,8 +20,10 @@ const FLASH = 'staffFlash';
 
 const SORTS = { due: 'Due soonest', newest: 'Newest', updated: 'Recently updated' } as const;
 
-const text = (body: Body, name: string) =>
-  typeof body[name] === 'string' ? (body[name] as string) : '';
+const text = (body: Body, name: string) => {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+};
 
 /** The member of staff on a back-office route (the hook below has checked there is one). */
 function staffOf(request: FastifyRequest): Staff {
@@ -35,7 +37,7 @@ function staffOf(request: FastifyRequest): Staff {
  * and, for administrators, staff accounts and the audit log. Every route needs a signed-in
  * member of staff (two-factor is already required of them at sign-in); residents are refused.
  */
-export async function backOfficeModule(app: FastifyInstance, options: ModuleOptions) {
+export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, done: () => void) {
   const { services } = options;
   const office = services.backOffice;
 
@@ -43,6 +45,9 @@ export async function backOfficeModule(app: FastifyInstance, options: ModuleOpti
   app.addHook('preHandler', async (request, reply) => {
     if (!request.account) return signedInOnly(request, reply);
     staffOf(request);
+    // Staff sign in with a second factor; one who has not set it up yet does that first.
+    if (await services.twoFactor.mustSetUp(request.account.id))
+      return reply.redirect('/account/two-factor/set-up', 303);
   });
 
   app.get('/staff', (_request, reply) => reply.redirect('/staff/cases', 303));
@@ -270,7 +275,7 @@ export async function backOfficeModule(app: FastifyInstance, options: ModuleOpti
       pageTitle: 'Staff',
       members: (await office.staff()).map((member) => ({
         ...member,
-        roleName: ROLE_NAMES[member.role as StaffRole] ?? member.role,
+        roleName: member.role in ROLE_NAMES ? ROLE_NAMES[member.role as StaffRole] : member.role,
         twoFactor: member.totp_secret !== null,
       })),
       values,
@@ -366,4 +371,5 @@ export async function backOfficeModule(app: FastifyInstance, options: ModuleOpti
           : undefined,
     });
   });
+  done();
 }

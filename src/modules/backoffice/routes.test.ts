@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildTestApp, dialects, errorsOn, screen, Visitor } from '../../../test/helper.js';
+import { emailsTo, newResident, report, signUp } from '../account/testing.js';
+import { CaseService } from '../cases/service.js';
+import { signedInStaff } from './testing.js';
+
+const HIGHWAYS = 'Highways';
+const LIBRARIES = 'Libraries';
+
+/** The version field of the case page's first form, as a browser would send it back. */
+function version(html: string): string {
+  return screen(html).document.querySelector<HTMLInputElement>('input[name=version]')?.value ?? '';
+}
+
+for (const dialect of dialects()) {
+  await test(`the back office on ${dialect}`, async (t) => {
+    const app = await buildTestApp(t, dialect);
+    const cases = new CaseService(app.database.db);
+    const pothole = await cases.openCase(
+      report({ team: HIGHWAYS, contact: { name: 'Sam Jones', email: 'sam@example.org' } }),
+    );
+    const book = await cases.openCase(
+      report({
+        serviceCode: 'renew-library-books',
+        kind: 'application',
+        refPrefix: 'BKS',
+        title: 'Lost library card',
+        team: LIBRARIES,
+      }),
+    );
+    const officer = await signedInStaff(app, 'officer', HIGHWAYS, 'Olu Officer');
+    const colleague = await signedInStaff(app, 'officer', HIGHWAYS, 'Cat Colleague');
+    const agent = await signedInStaff(app, 'agent', null, 'Ade Agent');
+    const admin = await signedInStaff(app, 'admin', null, 'Ali Admin');
+
+    await t.test('nobody is sent to sign in; a resident is refused every page', async () => {
+      const nobody = await new Visitor(app.app).get('/staff/cases');
+      assert.equal(nobody.statusCode, 303);
+      assert.equal(nobody.headers.location, '/account/sign-in?returnTo=%2Fstaff%2Fcases');
+      const resident = new Visitor(app.app);
+      await signUp(app, resident, newResident());
+      for (const url of ['/staff/cases', `/staff/cases/${pothole.ref}`, '/staff/admin/audit']) {
+        const res = await resident.get(url);
+        assert.equal(res.statusCode, 403, url);
+        assert.match(res.body, /These pages are for council staff/);
+      }
+      const post = await resident.post(`/staff/cases/${pothole.ref}/note`, { note: 'x' });
+      assert.equal(post.statusCode, 403);
+    });
+
+    await t.test('a case officer starts on their team’s open cases', async () => {
+      const queue = await officer.visitor.get('/staff/cases');
+      assert.equal(queue.statusCode, 200);
+      const refs = screen(queue.body)
+        .getAllByRole('link')
+        .map((a) => a.textContent.trim());
+      assert.ok(refs.includes(pothole.ref));
+      assert.ok(!refs.includes(book.ref), 'another team’s case is not in their queue');
+      const everyone = await officer.visitor.get('/staff/cases?team=all');
+      assert.match(everyone.body, new RegExp(book.ref));
+      const byEmail = await officer.visitor.get('/staff/cases?team=all&search=SAM%40example.org');
+      assert.match(byEmail.body, new RegExp(pothole.ref));
+      assert.doesNotMatch(byEmail.body, new RegExp(book.ref));
+      const byRef = await officer.visitor.get(`/staff/cases?search=${pothole.ref.toLowerCase()}`);
+      assert.equal(byRef.statusCode, 303);
+      assert.equal(byRef.headers.location, `/staff/cases/${pothole.ref}`);
+      const nonsense = await officer.visitor.get('/staff/cases?search=potholes');
+      assert.equal(nonsense.statusCode, 400);
+      assert.deepEqual(errorsOn(nonsense.body), [
+        'Enter a reference, like PTH-4F7K-92QX, or an email address',
+      ]);
+    });
+
+    await t.test(
+      'an officer posts a public update: the resident is told, and it is audited',
+      async () => {
+        const page = await officer.visitor.get(`/staff/cases/${pothole.ref}`);
+        assert.equal(page.statusCode, 200);
+        const done = await officer.visitor.post(`/staff/cases/${pothole.ref}/status`, {
+          status: 'action_scheduled',
+          publicText: 'A crew will fill it on Tuesday.',
+          version: version(page.body),
+        });
+        assert.equal(done.statusCode, 303);
+        const after = await officer.visitor.get(`/staff/cases/${pothole.ref}`);
+        assert.match(after.body, /Status saved\. The resident will be told\./);
+        assert.match(after.body, /A crew will fill it on Tuesday\./);
+        assert.equal((await cases.getById(pothole.id))?.status, 'action_scheduled');
+        const log = await app.database.db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where('target', '=', pothole.ref)
+          .execute();
+        assert.deepEqual(
+          log.map((e) => [e.action, e.actor_name, e.before, e.after]),
+          [
+            [
+              'case.status',
+              'Olu Officer',
+              JSON.stringify({ status: 'confirmed' }),
+              JSON.stringify({
+                status: 'action_scheduled',
+                publicText: 'A crew will fill it on Tuesday.',
+              }),
+            ],
+          ],
+        );
+        // The fan-out runs in the outbox; run its job as the worker would, then look.
+        const timeline = await cases.timeline(pothole.id, { publicOnly: true });
+        assert.equal(timeline.at(-1)?.body, 'A crew will fill it on Tuesday.');
+      },
+    );
+
+    await t.test(
+      'two officers on the same case: the second is told, nothing is overwritten',
+      async () => {
+        const mine = await officer.visitor.get(`/staff/cases/${pothole.ref}`);
+        const theirs = await colleague.visitor.get(`/staff/cases/${pothole.ref}`);
+        const first = await colleague.visitor.post(`/staff/cases/${pothole.ref}/status`, {
+          status: 'in_progress',
+          publicText: '',
+          version: version(theirs.body),
+        });
+        assert.equal(first.statusCode, 303);
+        const second = await officer.visitor.post(`/staff/cases/${pothole.ref}/status`, {
+          status: 'fixed',
+          publicText: 'Fixed.',
+          version: version(mine.body),
+        });
+        assert.equal(second.statusCode, 409);
+        assert.match(second.body, /Someone else changed this case while you had it open/);
+        assert.equal((await cases.getById(pothole.id))?.status, 'in_progress', 'not overwritten');
+      },
+    );
+
+    await t.test(
+      'an officer cannot change another team’s case; an agent can only add notes',
+      async () => {
+        const page = await officer.visitor.get(`/staff/cases/${book.ref}`);
+        assert.equal(page.statusCode, 200, 'they can read it');
+        assert.equal(
+          screen(page.body).queryByRole('button', { name: 'Save and tell the resident' }),
+          null,
+        );
+        const refused = await officer.visitor.post(`/staff/cases/${book.ref}/status`, {
+          status: 'approved',
+          publicText: '',
+          version: version(page.body),
+        });
+        assert.equal(refused.statusCode, 403);
+        assert.match(refused.body, /This case is with Libraries/);
+        for (const path of ['assign', 'due', 'team'])
+          assert.equal(
+            (
+              await officer.visitor.post(`/staff/cases/${book.ref}/${path}`, {
+                version: version(page.body),
+              })
+            ).statusCode,
+            403,
+            path,
+          );
+
+        const agentPage = await agent.visitor.get(`/staff/cases/${pothole.ref}`);
+        const noted = await agent.visitor.post(`/staff/cases/${pothole.ref}/note`, {
+          note: 'Resident rang: the hole is getting bigger.',
+          version: version(agentPage.body),
+        });
+        assert.equal(noted.statusCode, 303);
+        const internal = await cases.timeline(pothole.id, { publicOnly: false });
+        assert.equal(internal.at(-1)?.body, 'Resident rang: the hole is getting bigger.');
+        assert.equal(internal.at(-1)?.public, false);
+        const agentStatus = await agent.visitor.post(`/staff/cases/${pothole.ref}/status`, {
+          status: 'fixed',
+          publicText: '',
+          version: version((await agent.visitor.get(`/staff/cases/${pothole.ref}`)).body),
+        });
+        assert.equal(agentStatus.statusCode, 403);
+      },
+    );
+
+    await t.test('assign, due date and team: each checked, each on the timeline', async () => {
+      const page = await officer.visitor.get(`/staff/cases/${pothole.ref}`);
+      const badDate = await officer.visitor.post(`/staff/cases/${pothole.ref}/due`, {
+        due: '2026-02-30',
+        version: version(page.body),
+      });
+      assert.equal(badDate.statusCode, 400);
+      assert.deepEqual(errorsOn(badDate.body), ['Enter a real date, like 2026-12-18']);
+      const assigned = await officer.visitor.post(`/staff/cases/${pothole.ref}/assign`, {
+        assignee: String(colleague.id),
+        version: version(page.body),
+      });
+      assert.equal(assigned.statusCode, 303);
+      assert.equal((await cases.getById(pothole.id))?.assigneeId, colleague.id);
+      const mine = await colleague.visitor.get('/staff/cases?assigned=me');
+      assert.match(mine.body, new RegExp(pothole.ref));
+      const next = await officer.visitor.get(`/staff/cases/${pothole.ref}`);
+      const due = await officer.visitor.post(`/staff/cases/${pothole.ref}/due`, {
+        due: '2026-12-18',
+        version: version(next.body),
+      });
+      assert.equal(due.statusCode, 303);
+      assert.equal(
+        (await cases.getById(pothole.id))?.dueAt?.toISOString().slice(0, 10),
+        '2026-12-18',
+      );
+      const third = await officer.visitor.get(`/staff/cases/${pothole.ref}`);
+      const moved = await officer.visitor.post(`/staff/cases/${pothole.ref}/team`, {
+        team: 'Highways Drainage',
+        version: version(third.body),
+      });
+      assert.equal(moved.statusCode, 303);
+      const now = await cases.getById(pothole.id);
+      assert.equal(now?.team, 'Highways Drainage');
+      assert.equal(now.assigneeId, null, 'it leaves the old team’s officer');
+      const types = (await cases.timeline(pothole.id, { publicOnly: false })).map((e) => e.type);
+      for (const type of ['assigned', 'due_date_set', 'moved'] as const)
+        assert.ok(types.includes(type), type);
+    });
+
+    await t.test(
+      'administrators add staff; others cannot; the audit log cannot be changed',
+      async () => {
+        assert.equal((await officer.visitor.get('/staff/admin/staff')).statusCode, 403);
+        assert.equal((await officer.visitor.get('/staff/admin/audit')).statusCode, 403);
+        const page = await admin.visitor.get('/staff/admin/staff');
+        assert.equal(page.statusCode, 200);
+        const empty = await admin.visitor.post('/staff/admin/staff', {});
+        assert.equal(empty.statusCode, 400);
+        assert.deepEqual(errorsOn(empty.body), [
+          'Enter their name',
+          'Enter an email address in the correct format, like name@example.gov.uk',
+          'Choose what they can do',
+        ]);
+        const noTeam = await admin.visitor.post('/staff/admin/staff', {
+          name: 'Nia New',
+          email: 'nia@westmoor.example.gov.uk',
+          role: 'officer',
+        });
+        assert.deepEqual(errorsOn(noTeam.body), ['Choose the team whose cases they work']);
+        const added = await admin.visitor.post('/staff/admin/staff', {
+          name: 'Nia New',
+          email: 'Nia@Westmoor.example.gov.uk',
+          role: 'officer',
+          team: LIBRARIES,
+        });
+        assert.equal(added.statusCode, 200);
+        assert.match(added.body, /We have emailed nia@westmoor\.example\.gov\.uk/);
+        const [invite] = await emailsTo(app, 'nia@westmoor.example.gov.uk');
+        assert.match(invite?.subject ?? '', /staff account/);
+        assert.match(invite?.text ?? '', /\/account\/verify\//);
+
+        const audit = await admin.visitor.get('/staff/admin/audit?action=staff.create');
+        assert.match(audit.body, /nia@westmoor\.example\.gov\.uk/);
+        assert.doesNotMatch(audit.body, /<td class="govuk-table__cell">case\.status<\/td>/);
+        await assert.rejects(
+          app.database.db.updateTable('audit_log').set({ actor_name: 'Someone else' }).execute(),
+          /audit log cannot be changed/,
+        );
+        await assert.rejects(
+          app.database.db.deleteFrom('audit_log').execute(),
+          /audit log cannot be changed/,
+        );
+      },
+    );
+  });
+}
