@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import {
@@ -19,6 +21,9 @@ type Query = Record<string, string | undefined>;
 const FLASH = 'staffFlash';
 
 const SORTS = { due: 'Due soonest', newest: 'Newest', updated: 'Recently updated' } as const;
+
+/** A cell a spreadsheet would run as a formula (=, +, -, @) is prefixed so it shows as text. */
+const csvSafe = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
 const text = (body: Body, name: string) => {
   const value = body[name];
@@ -54,13 +59,11 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
 
   // ---- Queues -----------------------------------------------------------------------------
 
-  app.get<{ Querystring: Query }>('/staff/cases', async (request, reply) => {
-    const staff = staffOf(request);
-    const q = request.query;
-    const teams = office.teams();
-    const query: QueueQuery = {
-      // Officers and leads start on their own team's open cases.
-      team: q.team === 'all' ? undefined : (q.team ?? staff.team ?? undefined),
+  /** A queue's filters from its query string; officers and leads start on their own team's open cases. */
+  const queueQuery = (staff: Staff, q: Query): QueueQuery => {
+    const team = q.team === 'all' ? undefined : (q.team ?? staff.team ?? undefined);
+    return {
+      team: team !== undefined && office.teams().includes(team) ? team : undefined,
       service: q.service || undefined,
       status: q.status === 'any' ? undefined : (q.status ?? 'open'),
       assigned: q.assigned === 'me' || q.assigned === 'none' ? q.assigned : undefined,
@@ -69,7 +72,13 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
       sort: q.sort === 'newest' || q.sort === 'updated' ? q.sort : 'due',
       page: Math.max(1, Math.min(10_000, Number.parseInt(q.page ?? '1', 10) || 1)),
     };
-    if (query.team !== undefined && !teams.includes(query.team)) query.team = undefined;
+  };
+
+  app.get<{ Querystring: Query }>('/staff/cases', async (request, reply) => {
+    const staff = staffOf(request);
+    const q = request.query;
+    const teams = office.teams();
+    const query = queueQuery(staff, q);
     let result: { cases: Case[]; more: boolean } = { cases: [], more: false };
     let error: string | undefined;
     try {
@@ -118,8 +127,118 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
         service: services.catalogue.byCode(found.serviceCode)?.name ?? found.serviceCode,
         overdue: found.open311 === 'open' && found.dueAt !== null && found.dueAt.getTime() < now,
       })),
+      csv: `/staff/cases.csv?${new URLSearchParams(
+        Object.entries(q).filter((entry): entry is [string, string] => Boolean(entry[1])),
+      ).toString()}`,
+      // Bulk changes offer the statuses of the kinds of case on this page, and its team's staff.
+      bulkStatusItems: [
+        ...new Map(
+          result.cases.flatMap((found) =>
+            Object.entries((CASE_KINDS[found.kind] as CaseKind).statuses).map(
+              ([value, definition]) => [value, { value, text: definition.label }] as const,
+            ),
+          ),
+        ).values(),
+      ],
+      bulkAssigneeItems: [
+        { value: '', text: 'No one' },
+        ...(await office.assignable(query.team ?? null)).map((person) => ({
+          value: String(person.id),
+          text: person.name ?? person.email,
+        })),
+      ],
       previous: query.page > 1 ? link(query.page - 1) : undefined,
       next: result.more ? link(query.page + 1) : undefined,
+    });
+  });
+
+  /** The filtered list as a spreadsheet, streamed a thousand rows at a time. */
+  app.get<{ Querystring: Query }>('/staff/cases.csv', async (request, reply) => {
+    const staff = staffOf(request);
+    const query = queueQuery(staff, request.query);
+    // A bad search gets the queue page's error, not a broken download.
+    await office.queue(staff, { ...query, page: 1 });
+    const rows = Readable.from(
+      (async function* () {
+        for await (const found of office.everyCase(staff, { ...query, page: 1 }))
+          yield {
+            reference: found.ref,
+            title: found.title,
+            service: services.catalogue.byCode(found.serviceCode)?.name ?? found.serviceCode,
+            status: found.statusLabel,
+            team: found.team ?? '',
+            channel: found.channel,
+            received: found.createdAt.toISOString(),
+            updated: found.updatedAt.toISOString(),
+            due: found.dueAt?.toISOString() ?? '',
+            closed: found.closedAt?.toISOString() ?? '',
+          };
+      })(),
+    ).pipe(stringify({ header: true, cast: { string: csvSafe } }));
+    const day = new Date().toISOString().slice(0, 10);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="cases-${day}.csv"`)
+      .send(rows);
+  });
+
+  // ---- Many cases at once -------------------------------------------------------------------
+
+  app.post<{ Body: Body }>('/staff/cases/bulk', async (request, reply) => {
+    const staff = staffOf(request);
+    const body = request.body;
+    const refs = (Array.isArray(body.refs) ? body.refs : [body.refs]).filter(
+      (ref): ref is string => typeof ref === 'string' && ref !== '',
+    );
+    const action = text(body, 'bulkAction');
+    try {
+      const results = await office.bulk(
+        staff,
+        refs,
+        action === 'status'
+          ? { status: text(body, 'bulkStatus'), publicText: text(body, 'bulkText') }
+          : action === 'assign'
+            ? { assigneeId: text(body, 'bulkAssignee') }
+            : {},
+      );
+      return reply.render('backoffice/views/bulk-done.njk', {
+        pageTitle: 'What happened to each case',
+        staff,
+        results,
+        done: results.filter((r) => r.done).length,
+      });
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return reply.code(400).render('backoffice/views/bulk-done.njk', {
+        pageTitle: 'There is a problem',
+        staff,
+        errorSummary: [{ text: err.message, href: '/staff/cases' }],
+        results: [],
+        done: 0,
+      });
+    }
+  });
+
+  // ---- A team's dashboard ----------------------------------------------------------------
+
+  app.get<{ Querystring: Query }>('/staff/dashboard', async (request, reply) => {
+    const staff = staffOf(request);
+    const asked = request.query.team;
+    const team =
+      asked === 'all'
+        ? undefined
+        : asked && office.teams().includes(asked)
+          ? asked
+          : (staff.team ?? undefined);
+    return reply.render('backoffice/views/dashboard.njk', {
+      pageTitle: team ? `${team}: dashboard` : 'All teams: dashboard',
+      staff,
+      team,
+      counts: await office.dashboard(team),
+      teamItems: [
+        { value: 'all', text: 'All teams', selected: team === undefined },
+        ...office.teams().map((name) => ({ value: name, text: name, selected: name === team })),
+      ],
     });
   });
 

@@ -219,6 +219,67 @@ for (const dialect of dialects()) {
         assert.ok(types.includes(type), type);
     });
 
+    await t.test('a filtered list downloads as CSV, formulas defused', async () => {
+      await cases.openCase(
+        report({ team: HIGHWAYS, title: '=HYPERLINK("http://evil.example")', contact: {} }),
+      );
+      const csv = await officer.visitor.get('/staff/cases.csv?team=Highways');
+      assert.equal(csv.statusCode, 200);
+      assert.match(String(csv.headers['content-type']), /^text\/csv/);
+      assert.match(String(csv.headers['content-disposition']), /attachment; filename="cases-/);
+      const lines = csv.body.trim().split('\n');
+      assert.equal(
+        lines[0],
+        'reference,title,service,status,team,channel,received,updated,due,closed',
+      );
+      assert.ok(
+        lines.some((line) => line.includes(`'=HYPERLINK(""http://evil.example"")`)),
+        csv.body,
+      );
+      assert.ok(!csv.body.includes(book.ref), 'only the filtered team');
+      const bad = await officer.visitor.get('/staff/cases.csv?search=nonsense');
+      assert.equal(bad.statusCode, 400);
+    });
+
+    await t.test('bulk changes: a result for each case, refused ones untouched', async () => {
+      const extra = await cases.openCase(report({ team: HIGHWAYS, title: 'Another pothole' }));
+      const queue = await officer.visitor.get('/staff/cases');
+      assert.ok(screen(queue.body).getByRole('checkbox', { name: `Select ${extra.ref}` }));
+      const none = await officer.visitor.post('/staff/cases/bulk', { bulkAction: 'status' });
+      assert.equal(none.statusCode, 400);
+      assert.deepEqual(errorsOn(none.body), ['Select at least one case']);
+      const done = await officer.visitor.post('/staff/cases/bulk', {
+        refs: [extra.ref, book.ref],
+        bulkAction: 'status',
+        bulkStatus: 'investigating',
+        bulkText: 'We are looking at these.',
+      });
+      assert.equal(done.statusCode, 200);
+      const rows = screen(done.body)
+        .getAllByRole('row')
+        .slice(1)
+        .map((row) => row.textContent.replace(/\s+/g, ' ').trim());
+      assert.equal(rows.length, 2);
+      assert.match(rows[0] ?? '', new RegExp(`${extra.ref} Done Status changed`));
+      assert.match(
+        rows[1] ?? '',
+        new RegExp(`${book.ref} Not changed This case is with Libraries`),
+      );
+      assert.equal((await cases.getById(extra.id))?.status, 'investigating');
+      assert.equal((await cases.getById(book.id))?.status, book.status);
+    });
+
+    await t.test(
+      'the dashboard counts a team’s open cases by status, and overdue ones',
+      async () => {
+        const page = await officer.visitor.get('/staff/dashboard');
+        assert.equal(page.statusCode, 200);
+        const table = screen(page.body).getByRole('table', { name: 'Open cases by status' });
+        assert.match(table.textContent, /Investigating\s*1/);
+        assert.match(page.body, /<strong>\d+<\/strong> overdue/);
+      },
+    );
+
     await t.test(
       'administrators add staff; others cannot; the audit log cannot be changed',
       async () => {

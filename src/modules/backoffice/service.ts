@@ -1,15 +1,23 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/types.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import {
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from '../../platform/errors.js';
 import type { AccountService } from '../account/service.js';
 import type { CatalogueService } from '../catalogue/service.js';
-import { CASE_KINDS, statusDefinition } from '../cases/kinds.js';
+import { CASE_KINDS, type CaseKindName, statusDefinition } from '../cases/kinds.js';
 import type { QueueFilter } from '../cases/queries.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
 import { audit, auditLog, type AuditFilters } from './audit.js';
 import { mayChange, type Staff, type StaffRole } from './roles.js';
 
 export const QUEUE_PAGE_SIZE = 50;
+const EXPORT_PAGE_SIZE = 1000;
+/** A spreadsheet of more than this is better narrowed by its filters first. */
+export const EXPORT_LIMIT = 100_000;
 
 /** What a queue page asks for, as read from its query string. */
 export interface QueueQuery {
@@ -51,7 +59,11 @@ export class BackOffice {
     return [...names].sort((a, b) => a.localeCompare(b));
   }
 
-  async queue(staff: Staff, query: QueueQuery): Promise<{ cases: Case[]; more: boolean }> {
+  async queue(
+    staff: Staff,
+    query: QueueQuery,
+    pageSize = QUEUE_PAGE_SIZE,
+  ): Promise<{ cases: Case[]; more: boolean }> {
     const search = query.search?.trim();
     if (search && !REFERENCE.test(search) && !search.includes('@'))
       throw new ValidationError(
@@ -68,10 +80,74 @@ export class BackOffice {
       contactEmail: search?.includes('@') ? search.toLowerCase() : undefined,
       ids: search && REFERENCE.test(search) ? (found ? [found.id] : []) : undefined,
       sort: query.sort,
-      limit: QUEUE_PAGE_SIZE + 1,
-      offset: (query.page - 1) * QUEUE_PAGE_SIZE,
+      limit: pageSize + 1,
+      offset: (query.page - 1) * pageSize,
     });
-    return { cases: rows.slice(0, QUEUE_PAGE_SIZE), more: rows.length > QUEUE_PAGE_SIZE };
+    return { cases: rows.slice(0, pageSize), more: rows.length > pageSize };
+  }
+
+  /**
+   * Every case in a filtered list, a page at a time, for the CSV export; at most `limit`, so
+   * one export can never hold the database for long.
+   */
+  async *everyCase(staff: Staff, query: QueueQuery, limit = EXPORT_LIMIT): AsyncGenerator<Case> {
+    let given = 0;
+    for (let page = 1; given < limit; page++) {
+      const { cases, more } = await this.queue(staff, { ...query, page }, EXPORT_PAGE_SIZE);
+      for (const found of cases) {
+        if (given++ >= limit) return;
+        yield found;
+      }
+      if (!more) return;
+    }
+  }
+
+  /** Open cases by status and overdue, for a team's dashboard. */
+  async dashboard(team: string | undefined) {
+    const counts = await this.cases.openCounts(team);
+    const rows = counts.byStatus
+      .map(({ kind, status, n }) => ({
+        kind: CASE_KINDS[kind as CaseKindName].noun,
+        status: statusDefinition(kind as CaseKindName, status)?.label ?? status,
+        n,
+      }))
+      .sort((a, b) => a.kind.localeCompare(b.kind) || b.n - a.n);
+    return { rows, open: rows.reduce((sum, row) => sum + row.n, 0), overdue: counts.overdue };
+  }
+
+  /**
+   * The same change to each selected case, each in its own transaction: one that may not be
+   * changed, or cannot take that status, is reported and the others still go ahead.
+   */
+  async bulk(
+    staff: Staff,
+    refs: string[],
+    change: { status?: string; publicText?: string; assigneeId?: string },
+  ): Promise<{ ref: string; done: boolean; message: string }[]> {
+    if (refs.length === 0) throw new ValidationError('Select at least one case', 'refs');
+    if (refs.length > QUEUE_PAGE_SIZE)
+      throw new ValidationError(`Select up to ${QUEUE_PAGE_SIZE} cases at a time`, 'refs');
+    if (!change.status && change.assigneeId === undefined)
+      throw new ValidationError('Choose what to change', 'bulkAction');
+    const results = [];
+    for (const ref of refs) {
+      try {
+        const found = await this.caseByRef(ref);
+        const version = found.updatedAt.toISOString();
+        if (change.status)
+          await this.changeStatus(staff, ref, {
+            status: change.status,
+            publicText: change.publicText ?? '',
+            version,
+          });
+        else await this.assign(staff, ref, { assigneeId: change.assigneeId ?? '', version });
+        results.push({ ref, done: true, message: change.status ? 'Status changed' : 'Assigned' });
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        results.push({ ref, done: false, message: err.message });
+      }
+    }
+    return results;
   }
 
   async caseByRef(ref: string): Promise<Case> {

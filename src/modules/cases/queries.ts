@@ -364,3 +364,22 @@ export async function claimVersion(
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** Open cases of a team (or everyone's) by status, and how many of them are overdue. */
+export async function openCounts(db: Kysely<DB>, team: string | undefined, now: string) {
+  const base = db
+    .selectFrom('cases')
+    .where('closed_at', 'is', null)
+    .$if(team !== undefined, (q) => q.where('team', '=', team ?? ''));
+  const [byStatus, overdue] = await Promise.all([
+    base
+      .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['kind', 'status'])
+      .execute(),
+    base
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('due_at', '<', now)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { byStatus: byStatus.map((r) => ({ ...r, n: Number(r.n) })), overdue: Number(overdue.n) };
+}

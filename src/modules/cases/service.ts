@@ -289,6 +289,11 @@ export class CaseService {
       );
   }
 
+  /** Open cases by kind and status, and how many are overdue: a team's, or everyone's. */
+  openCounts(team: string | undefined) {
+    return q.openCounts(this.db, team, this.clock().toISOString());
+  }
+
   /** One page of cases for a staff queue, soonest due first unless asked otherwise. */
   async queue(filter: q.QueueFilter): Promise<Case[]> {
     return (await q.queue(this.db, filter)).map(toCase);

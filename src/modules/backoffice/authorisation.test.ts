@@ -1,0 +1,322 @@
+/**
+ * Who may reach each back-office route, and do what there. Every /staff route is tried as
+ * every kind of visitor: nobody (sent to sign in), a resident (refused: these pages are for
+ * council staff), a member of staff who has not set up two-factor (sent to set it up), and
+ * each staff role, in the case's team and in another. The expected answer for each is written
+ * down in the table below and checked; every refused change is checked to have changed
+ * nothing at all. The list of routes is checked against the app's own, so a new route cannot
+ * be left out. How each change works is tested in routes.test.ts; this is the matrix.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildTestApp, dialects, screen, Visitor } from '../../../test/helper.js';
+import { newResident, report, signUp } from '../account/testing.js';
+import { CaseService, type Case } from '../cases/service.js';
+import { signedInStaff } from './testing.js';
+
+/** The team every case here starts with, another team, and where the allowed move goes. */
+const HIGHWAYS = 'Highways';
+const LIBRARIES = 'Libraries';
+const DRAINAGE = 'Highways Drainage';
+
+/** Every route of the app as "METHOD /path", read from Fastify's own route tree. */
+function routesOf(app: FastifyInstance): Set<string> {
+  const routes = new Set<string>();
+  const parents: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const match = /^((?:[│ ] {3}|\s{4})*)(?:[├└]── )(\S+) \(([^)]+)\)/.exec(line);
+    if (!match) continue;
+    const [, indent = '', segment = '', methods = ''] = match;
+    const depth = indent.length / 4;
+    parents.length = depth;
+    const path = parents.join('') + segment;
+    parents.push(segment);
+    for (const method of methods.split(', '))
+      if (method !== 'HEAD') routes.add(`${method} ${path.replace(/^\/\//, '/')}`);
+  }
+  return routes;
+}
+
+/** Everyone who tries each route, in the order of the table's columns. */
+const WHO = [
+  'nobody',
+  'resident',
+  'staff without two-factor', // an administrator, who could otherwise do anything
+  'agent',
+  'officer', // of the case's team (Highways)
+  'officer, other team', // Libraries
+  'lead', // of the case's team
+  'lead, other team',
+  'admin',
+] as const;
+type Who = (typeof WHO)[number];
+
+/**
+ * The expected status of each route for each visitor, in WHO's order. A 303 is, for nobody,
+ * to sign in; for staff without two-factor, to set it up; for a change to a case, back to the
+ * case (done). Adding a note is open to all staff, agents included (agents take the calls
+ * and log them), whichever team has the case; every other change to a case is for its own
+ * team's officers and lead, or an administrator. Anyone on the staff can read any case, the
+ * queue, its spreadsheet and the dashboard. A bulk change always answers 200 with what
+ * happened to each case: it changes the case only for those who may change its status (the
+ * status row), and tells the others why not.
+ */
+// prettier-ignore
+const MATRIX: Record<string, readonly number[]> = {
+  //                                 nobody resident no2FA agent officer other lead other admin
+  'GET /staff':                       [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'GET /staff/cases':                 [303,   403,    303,  200,  200,    200,  200,  200,  200],
+  'GET /staff/cases.csv':             [303,   403,    303,  200,  200,    200,  200,  200,  200],
+  'GET /staff/dashboard':             [303,   403,    303,  200,  200,    200,  200,  200,  200],
+  'POST /staff/cases/bulk':           [303,   403,    303,  200,  200,    200,  200,  200,  200],
+  'GET /staff/cases/:ref':            [303,   403,    303,  200,  200,    200,  200,  200,  200],
+  'POST /staff/cases/:ref/status':    [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  'POST /staff/cases/:ref/note':      [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'POST /staff/cases/:ref/assign':    [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  'POST /staff/cases/:ref/due':       [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  'POST /staff/cases/:ref/team':      [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  'GET /staff/admin/staff':           [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  // Adding a member of staff shows the staff page again, saying so: 200, not a redirect.
+  'POST /staff/admin/staff':          [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'GET /staff/admin/audit':           [303,   403,    303,  403,  403,    403,  403,  403,  200],
+};
+
+const expected = (route: string, who: Who): number => {
+  const row = MATRIX[route];
+  const status = row?.[WHO.indexOf(who)];
+  if (status === undefined) throw new Error(`No expected status for ${route} as ${who}`);
+  return status;
+};
+
+/** What each refusal says, so a 403 is known to be this refusal and not, say, a bad CSRF token. */
+function refusal(route: string, who: Who): RegExp {
+  if (who === 'resident') return /These pages are for council staff/;
+  if (route.includes('/admin/')) return /Only administrators can do that/;
+  if (who === 'agent') return /Contact centre agents can add notes, but not change a case/;
+  return /This case is with Highways\. You can change your own team’s cases/;
+}
+
+/** The version field of the case page's first form, as a browser would send it back. */
+function version(html: string): string {
+  return screen(html).document.querySelector<HTMLInputElement>('input[name=version]')?.value ?? '';
+}
+
+for (const dialect of dialects()) {
+  await test(`back-office authorisation on ${dialect}: every route, every role`, async (t) => {
+    // Hundreds of requests from one address in well under a minute: lift the general limit.
+    const app = await buildTestApp(t, dialect, { RATE_LIMIT_PER_MINUTE: '100000' });
+    const db = app.database.db;
+    const cases = new CaseService(db);
+
+    const officer = await signedInStaff(app, 'officer', HIGHWAYS, 'Olu Officer');
+    const visitors: Record<Who, Visitor> = {
+      nobody: new Visitor(app.app),
+      resident: new Visitor(app.app),
+      'staff without two-factor': new Visitor(app.app),
+      agent: (await signedInStaff(app, 'agent', null, 'Ade Agent')).visitor,
+      officer: officer.visitor,
+      'officer, other team': (await signedInStaff(app, 'officer', LIBRARIES, 'Lin Officer'))
+        .visitor,
+      lead: (await signedInStaff(app, 'lead', HIGHWAYS, 'Hal Lead')).visitor,
+      'lead, other team': (await signedInStaff(app, 'lead', LIBRARIES, 'Lou Lead')).visitor,
+      admin: (await signedInStaff(app, 'admin', null, 'Ali Admin')).visitor,
+    };
+    const isStaff = (who: Who) => WHO.indexOf(who) >= WHO.indexOf('agent');
+
+    // Visitors who cannot load a case page get a CSRF token, as their browser would have,
+    // from a page they can load: so their POSTs are refused for who they are, not for a token.
+    await visitors.nobody.get('/account/sign-in');
+    await signUp(app, visitors.resident, newResident('Rae Resident'));
+    await visitors.resident.get('/account');
+    const unready = newResident('Nia Unready');
+    await signUp(app, visitors['staff without two-factor'], unready);
+    await db
+      .updateTable('accounts')
+      .set({ role: 'admin', team: null })
+      .where('email', '=', unready.email)
+      .execute();
+    const setUp = await visitors['staff without two-factor'].get('/account/two-factor/set-up');
+    assert.equal(setUp.statusCode, 200);
+    for (const who of WHO) assert.notEqual(visitors[who].csrf, '', `${who} has a CSRF token`);
+
+    const fresh = () => cases.openCase(report({ team: HIGHWAYS, title: 'Pothole on Mill Lane' }));
+    /** A case read by the GET routes; each POST gets a case of its own, below. */
+    const reading = await fresh();
+
+    const auditRows = async () => (await db.selectFrom('audit_log').select('id').execute()).length;
+    const accountRows = async () => (await db.selectFrom('accounts').select('id').execute()).length;
+    /** Everything a change could touch. */
+    const snapshot = async (found: Case) => {
+      const now = await cases.getById(found.id);
+      return {
+        status: now?.status,
+        team: now?.team,
+        assigneeId: now?.assigneeId,
+        due: now?.dueAt?.toISOString() ?? null,
+        version: now?.updatedAt.toISOString(),
+        events: (await cases.timeline(found.id, { publicOnly: false })).length,
+        audit: await auditRows(),
+        accounts: await accountRows(),
+      };
+    };
+
+    let newcomers = 0;
+    /** A valid body for each POST route, so only who is sending it can make it fail. */
+    const bodyFor = (route: string, found: Case, caseVersion: string): Record<string, string> => {
+      const path = route.split('/').at(-1);
+      switch (path) {
+        case 'bulk':
+          return {
+            refs: found.ref,
+            bulkAction: 'status',
+            bulkStatus: 'action_scheduled',
+            bulkText: 'A crew is booked.',
+          };
+        case 'status':
+          return {
+            status: 'action_scheduled',
+            publicText: 'A crew is booked.',
+            version: caseVersion,
+          };
+        case 'note':
+          return { note: 'Resident rang: it is getting bigger.', version: caseVersion };
+        case 'assign':
+          return { assignee: String(officer.id), version: caseVersion };
+        case 'due':
+          return { due: '2026-12-18', version: caseVersion };
+        case 'team':
+          return { team: DRAINAGE, version: caseVersion };
+        default:
+          newcomers += 1;
+          return {
+            name: 'Nell Newcomer',
+            email: `newcomer${newcomers}@westmoor.example.gov.uk`,
+            role: 'agent',
+            team: '',
+          };
+      }
+    };
+
+    /** What an allowed change must have done: one audit row, and the change itself. */
+    const checkDone = async (
+      route: string,
+      found: Case,
+      before: Awaited<ReturnType<typeof snapshot>>,
+    ) => {
+      const after = await snapshot(found);
+      const message = `${route} changed what it should`;
+      assert.equal(after.audit, before.audit + 1, `${route}: one audit row`);
+      const path = route.split('/').at(-1);
+      const [last] = await db
+        .selectFrom('audit_log')
+        .select(['action', 'target'])
+        .orderBy('id', 'desc')
+        .limit(1)
+        .execute();
+      if (path === 'staff') {
+        assert.equal(last?.action, 'staff.create');
+        assert.equal(after.accounts, before.accounts + 1, message);
+        return;
+      }
+      const action = path === 'bulk' ? 'status' : (path ?? '');
+      assert.deepEqual(last, { action: `case.${action}`, target: found.ref });
+      assert.ok(after.events > before.events, `${route}: on the timeline`);
+      if (path === 'status' || path === 'bulk')
+        assert.equal(after.status, 'action_scheduled', message);
+      if (path === 'assign') assert.equal(after.assigneeId, officer.id, message);
+      if (path === 'due') assert.equal(after.due?.slice(0, 10), '2026-12-18', message);
+      if (path === 'team') assert.equal(after.team, DRAINAGE, message);
+    };
+
+    await t.test('every /staff route is in the table', () => {
+      const staffRoutes = [...routesOf(app.app)].filter((route) => / \/staff(\/|$)/.test(route));
+      assert.deepEqual(staffRoutes.sort(), Object.keys(MATRIX).sort());
+    });
+
+    for (const who of WHO)
+      await t.test(`as ${who}`, async () => {
+        const visitor = visitors[who];
+        for (const route of Object.keys(MATRIX)) {
+          const [method = '', pattern = ''] = route.split(' ');
+          const want = expected(route, who);
+          const onACase = method === 'POST' && pattern.startsWith('/staff/cases/');
+          const found = onACase ? await fresh() : reading;
+          const url = pattern.replace(':ref', found.ref);
+          let caseVersion = found.updatedAt.toISOString();
+          if (isStaff(who)) {
+            // As staff do: open the case, then send its form (this also keeps the CSRF token).
+            const page = await visitor.get(`/staff/cases/${found.ref}`);
+            assert.equal(page.statusCode, 200, `${who} reads the case`);
+            caseVersion = version(page.body);
+            assert.equal(caseVersion, found.updatedAt.toISOString());
+          }
+          const body = method === 'POST' ? bodyFor(route, found, caseVersion) : {};
+          const before = await snapshot(found);
+          const res = method === 'GET' ? await visitor.get(url) : await visitor.post(url, body);
+          const label = `${route} as ${who}`;
+          assert.equal(res.statusCode, want, `${label}: ${res.body.slice(0, 300)}`);
+
+          if (want === 403) assert.match(res.body, refusal(route, who), label);
+          if (want === 303) {
+            const location = String(res.headers.location);
+            if (who === 'nobody') assert.match(location, /^\/account\/sign-in(\?|$)/, label);
+            else if (who === 'staff without two-factor')
+              assert.equal(location, '/account/two-factor/set-up', label);
+            else if (route === 'GET /staff') assert.equal(location, '/staff/cases', label);
+            else assert.equal(location, `/staff/cases/${found.ref}`, label);
+          }
+          if (method === 'GET' && !isStaff(who))
+            assert.doesNotMatch(res.body, new RegExp(found.ref), `${label}: shows no case`);
+
+          // A bulk change does, or refuses, what a change of status does, case by case.
+          const asOne =
+            route === 'POST /staff/cases/bulk' ? 'POST /staff/cases/:ref/status' : route;
+          const done = method === 'POST' && isStaff(who) && expected(asOne, who) !== 403;
+          if (route === 'POST /staff/cases/bulk' && isStaff(who)) {
+            assert.match(res.body, new RegExp(`${done ? 1 : 0} of 1 changed`), label);
+            if (!done) assert.match(res.body, refusal(asOne, who), label);
+          }
+          if (route === 'GET /staff/cases.csv' && want === 200)
+            assert.match(String(res.headers['content-type']), /^text\/csv/, label);
+          if (done) await checkDone(route, found, before);
+          else assert.deepEqual(await snapshot(found), before, `${label}: nothing changed`);
+          if (method === 'POST' && route.includes('/admin/') && !done)
+            assert.equal(
+              (
+                await db
+                  .selectFrom('accounts')
+                  .select('id')
+                  .where('email', '=', body.email ?? '')
+                  .execute()
+              ).length,
+              0,
+              `${label}: no account made`,
+            );
+        }
+      });
+
+    await t.test('staff POSTs without a CSRF token are refused, and change nothing', async () => {
+      for (const who of WHO.filter(isStaff))
+        for (const route of Object.keys(MATRIX).filter((r) => r.startsWith('POST'))) {
+          if (expected(route, who) === 403) continue; // Already refused for who they are.
+          const found = route.startsWith('POST /staff/cases/') ? await fresh() : reading;
+          const url = (route.split(' ')[1] ?? '').replace(':ref', found.ref);
+          const before = await snapshot(found);
+          const res = await app.app.inject({
+            method: 'POST',
+            url,
+            payload: new URLSearchParams(
+              bodyFor(route, found, found.updatedAt.toISOString()),
+            ).toString(),
+            headers: {
+              cookie: visitors[who].cookie,
+              'content-type': 'application/x-www-form-urlencoded',
+            },
+          });
+          assert.equal(res.statusCode, 403, `${route} as ${who} without a token`);
+          assert.deepEqual(await snapshot(found), before, `${route} as ${who}: nothing changed`);
+        }
+    });
+  });
+}
