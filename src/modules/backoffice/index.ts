@@ -201,7 +201,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
             ? { assigneeId: text(body, 'bulkAssignee') }
             : {},
       );
-      return reply.render('backoffice/views/bulk-done.njk', {
+      return await reply.render('backoffice/views/bulk-done.njk', {
         pageTitle: 'What happened to each case',
         staff,
         results,

@@ -373,11 +373,11 @@ export async function openCounts(db: Kysely<DB>, team: string | undefined, now: 
     .$if(team !== undefined, (q) => q.where('team', '=', team ?? ''));
   const [byStatus, overdue] = await Promise.all([
     base
-      .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .select(['kind', 'status', (eb) => eb.fn.countAll<string | number>().as('n')])
       .groupBy(['kind', 'status'])
       .execute(),
     base
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('due_at', '<', now)
       .executeTakeFirstOrThrow(),
   ]);
