@@ -39,6 +39,7 @@ import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
 import { homeModule } from './modules/home/index.js';
 import { reportsModule } from './modules/reports/index.js';
+import { ReportService } from './modules/reports/service.js';
 import { createSenders, jobHandlers } from './jobs.js';
 import { notificationsModule } from './modules/notifications/index.js';
 import { backOfficeModule } from './modules/backoffice/index.js';
@@ -69,6 +70,7 @@ export function createServices(database: Database<DB>, config: Config) {
       secret: config.sessionSecret,
       councilName: config.council.name,
     }),
+    reports: new ReportService(cases, catalogue, config.council),
     backOffice: new BackOffice(database.db, cases, accounts, catalogue),
   };
 }

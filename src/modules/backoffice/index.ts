@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../../platform/errors.js';
 import { signedInOnly } from '../account/current.js';
-import { CASE_KINDS, type CaseKind } from '../cases/kinds.js';
+import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
 import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
 import type { QueueQuery } from './service.js';
@@ -264,7 +264,13 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
       kind,
       service: services.catalogue.byCode(found.serviceCode)?.name ?? found.serviceCode,
       canChange: staff.role === 'admin' || (staff.role !== 'agent' && staff.team === found.team),
-      timeline: [...timeline].reverse(),
+      timeline: [...timeline].reverse().map((event) => ({
+        ...event,
+        statusLabel:
+          event.type === 'status_changed'
+            ? (statusDefinition(found.kind, String(event.data.to))?.label ?? String(event.data.to))
+            : undefined,
+      })),
       deliveries: await services.notifications.deliveriesOf(found.id),
       overdue:
         found.open311 === 'open' && found.dueAt !== null && found.dueAt.getTime() < Date.now(),

@@ -1,10 +1,12 @@
 import type { SignedInAccount } from '../account/current.js';
 
 /**
- * Who may do what in the back office. Agents take calls and chats: they read any case and add
- * notes, and act for residents through the services themselves. Case officers work their
- * team's cases; team leads do too, and see their team's dashboard. Administrators can do
- * everything, and manage staff and read the audit log.
+ * Who may do what in the back office. All staff may read any case, its queue, the dashboards
+ * and the export, and add an internal note to any case (an agent passing on what a caller
+ * said, an officer flagging something for another team). Changing a case — its status,
+ * assignee, due date, team, duplicates, hiding — is for its own team's case officers and team
+ * leads, and administrators, who also manage staff and read the audit log. Agents act for
+ * residents through the services themselves.
  */
 export const STAFF_ROLES = ['agent', 'officer', 'lead', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { AttachmentTable, CaseEventTable, CaseTable } from '../../platform/db/tables/cases.js';
 import type { DB } from '../../platform/db/types.js';
@@ -338,13 +339,15 @@ export function queue(db: Kysely<DB>, filter: QueueFilter): Promise<CaseRow[]> {
   else if (filter.status === 'closed') query = query.where('closed_at', 'is not', null);
   else if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.assigneeId === null) query = query.where('assignee_id', 'is', null);
-  else if (filter.assigneeId !== undefined) query = query.where('assignee_id', '=', filter.assigneeId);
+  else if (filter.assigneeId !== undefined)
+    query = query.where('assignee_id', '=', filter.assigneeId);
   if (filter.overdueAt)
     query = query.where('closed_at', 'is', null).where('due_at', '<', filter.overdueAt);
   if (filter.contactEmail) query = query.where('contact_email', '=', filter.contactEmail);
   if (filter.ids) query = query.where('id', 'in', filter.ids.length ? filter.ids : [0]);
   if (filter.sort === 'due') query = query.orderBy(DUE_ORDER).orderBy('id');
-  else if (filter.sort === 'updated') query = query.orderBy('updated_at', 'desc').orderBy('id', 'desc');
+  else if (filter.sort === 'updated')
+    query = query.orderBy('updated_at', 'desc').orderBy('id', 'desc');
   else query = query.orderBy('created_at', 'desc').orderBy('id', 'desc');
   return query.limit(filter.limit).offset(filter.offset).execute();
 }
@@ -382,4 +385,35 @@ export async function openCounts(db: Kysely<DB>, team: string | undefined, now: 
       .executeTakeFirstOrThrow(),
   ]);
   return { byStatus: byStatus.map((r) => ({ ...r, n: Number(r.n) })), overdue: Number(overdue.n) };
+}
+
+/**
+ * Everyone following one case now follows another too (it was a duplicate of it); someone
+ * already following that one is not added twice. Returns how many were added.
+ */
+export async function copySubscriptions(
+  db: Kysely<DB>,
+  fromId: number,
+  toId: number,
+  now: string,
+): Promise<number> {
+  const [from, to] = await Promise.all([listSubscribers(db, fromId), listSubscribers(db, toId)]);
+  let added = 0;
+  for (const follower of from) {
+    const already = to.some(
+      (s) =>
+        (follower.email !== null && s.email === follower.email) ||
+        (follower.account_id !== null && s.account_id === follower.account_id),
+    );
+    if (already) continue;
+    await addSubscription(db, {
+      case_id: toId,
+      account_id: follower.account_id,
+      email: follower.email,
+      token: randomBytes(24).toString('base64url'),
+      created_at: now,
+    });
+    added++;
+  }
+  return added;
 }

@@ -344,6 +344,49 @@ export class CaseService {
     });
   }
 
+  /**
+   * Marks a case as a duplicate of another: its status becomes "duplicate" with a public note
+   * pointing to the other, and everyone following it follows the other from now on.
+   */
+  async markDuplicate(caseId: number, originalId: number, actor: Actor): Promise<number> {
+    return this.transaction(async (cases, trx) => {
+      const [copy, original] = await Promise.all([
+        q.findById(trx, caseId),
+        q.findById(trx, originalId),
+      ]);
+      if (!copy || !original) throw new NotFoundError('That case does not exist.');
+      if (copy.id === original.id)
+        throw new ValidationError('A case cannot be a duplicate of itself', 'original');
+      if (original.kind !== copy.kind || !statusDefinition(copy.kind as CaseKindName, 'duplicate'))
+        throw new ValidationError(
+          `Only a ${CASE_KINDS[copy.kind as CaseKindName].noun} of the same kind can be marked as a duplicate`,
+          'original',
+        );
+      if (original.status === 'duplicate')
+        throw new ValidationError(
+          `${original.ref} is itself a duplicate. Mark this one as a duplicate of the case it points to.`,
+          'original',
+        );
+      const now = this.clock().toISOString();
+      await cases.changeStatus(copy.id, 'duplicate', actor, {
+        publicText: `This is the same as ${original.ref}. Follow ${original.ref} for updates.`,
+      });
+      await q.updateCase(trx, copy.id, {
+        data: JSON.stringify({ ...(JSON.parse(copy.data) as object), duplicateOf: original.ref }),
+        updated_at: now,
+      });
+      const moved = await q.copySubscriptions(trx, copy.id, original.id, now);
+      await cases.recordEvent(original.id, {
+        type: 'internal_note',
+        actor,
+        public: false,
+        body: `${copy.ref} was marked as a duplicate of this case. ${moved} ${moved === 1 ? 'person follows' : 'people follow'} this one now.`,
+        data: { duplicate: copy.ref },
+      });
+      return moved;
+    });
+  }
+
   /** Records a file already in storage as one of the case's attachments. */
   async attach(
     caseId: number,

@@ -61,7 +61,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   const gazetteer = config.gazetteerPath
     ? await Gazetteer.load(config.gazetteerPath, app.log)
     : Gazetteer.fromPlaces([]);
-  const reports = new ReportService(services.cases, services.catalogue, config.council);
+  const { reports } = services;
   await app.register(fastifyMultipart, {
     attachFieldsToBody: true,
     // A little over the photo limit, so a 21 MB photo gets "must be smaller than 20MB" rather than a bare 413.

@@ -5,6 +5,7 @@ import { formatAge, formatDate, formatDateTime, formatPounds } from './views.js'
 await test('dates and money read the way GOV.UK writes them', () => {
   assert.equal(formatDate('2026-11-29T10:00:00Z'), '29 November 2026');
   assert.equal(formatDateTime('2026-11-29T14:05:00Z'), '29 November 2026 at 2:05pm');
+  assert.equal(formatDateTime('2026-11-29T12:50:00Z'), '29 November 2026 at 12:50pm');
   assert.equal(formatPounds(283), '£2.83');
 });
 

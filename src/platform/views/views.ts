@@ -39,7 +39,8 @@ const dateFormat = new Intl.DateTimeFormat('en-GB', {
 const timeFormat = new Intl.DateTimeFormat('en-GB', {
   hour: 'numeric',
   minute: '2-digit',
-  hour12: true,
+  // Not hour12, which in en-GB gives "0:50 pm" for ten to one in the afternoon.
+  hourCycle: 'h12',
   timeZone: 'Europe/London',
 });
 
