@@ -55,6 +55,7 @@ export function createServices(database: Database<DB>, config: Config) {
     publicUrl: config.publicUrl,
     councilName: config.council.name,
   });
+  const reports = new ReportService(cases, catalogue, config.council);
   return {
     cases,
     catalogue,
@@ -70,8 +71,8 @@ export function createServices(database: Database<DB>, config: Config) {
       secret: config.sessionSecret,
       councilName: config.council.name,
     }),
-    reports: new ReportService(cases, catalogue, config.council),
-    backOffice: new BackOffice(database.db, cases, accounts, catalogue),
+    reports,
+    backOffice: new BackOffice(database.db, cases, accounts, catalogue, reports),
   };
 }
 export type Services = ReturnType<typeof createServices>;

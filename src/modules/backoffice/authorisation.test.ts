@@ -76,6 +76,12 @@ const MATRIX: Record<string, readonly number[]> = {
   'POST /staff/cases/:ref/assign':    [303,   403,    303,  403,  303,    403,  303,  403,  303],
   'POST /staff/cases/:ref/due':       [303,   403,    303,  403,  303,    403,  303,  403,  303],
   'POST /staff/cases/:ref/team':      [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  'POST /staff/cases/:ref/duplicate': [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  'POST /staff/cases/:ref/hide':      [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  // These cases have no photos: someone allowed gets as far as "no such photo".
+  'POST /staff/cases/:ref/photos':    [303,   403,    303,  403,  404,    403,  404,  403,  404],
+  'GET /staff/cases/:ref/photos/:id/:rendition':
+                                      [303,   403,    303,  404,  404,    404,  404,  404,  404],
   'GET /staff/admin/staff':           [303,   403,    303,  403,  403,    403,  403,  403,  200],
   // Adding a member of staff shows the staff page again, saying so: 200, not a redirect.
   'POST /staff/admin/staff':          [303,   403,    303,  403,  403,    403,  403,  403,  200],
@@ -143,6 +149,8 @@ for (const dialect of dialects()) {
     const fresh = () => cases.openCase(report({ team: HIGHWAYS, title: 'Pothole on Mill Lane' }));
     /** A case read by the GET routes; each POST gets a case of its own, below. */
     const reading = await fresh();
+    /** What the duplicate POSTs point to; it gains a note each time, so it is not `reading`. */
+    const original = await fresh();
 
     const auditRows = async () => (await db.selectFrom('audit_log').select('id').execute()).length;
     const accountRows = async () => (await db.selectFrom('accounts').select('id').execute()).length;
@@ -187,6 +195,12 @@ for (const dialect of dialects()) {
           return { due: '2026-12-18', version: caseVersion };
         case 'team':
           return { team: DRAINAGE, version: caseVersion };
+        case 'duplicate':
+          return { original: original.ref, version: caseVersion };
+        case 'hide':
+          return { reason: 'It names a neighbour.', version: caseVersion };
+        case 'photos':
+          return { photo: 'no-such-photo', shown: 'no', version: caseVersion };
         default:
           newcomers += 1;
           return {
@@ -227,6 +241,8 @@ for (const dialect of dialects()) {
       if (path === 'assign') assert.equal(after.assigneeId, officer.id, message);
       if (path === 'due') assert.equal(after.due?.slice(0, 10), '2026-12-18', message);
       if (path === 'team') assert.equal(after.team, DRAINAGE, message);
+      if (path === 'duplicate') assert.equal(after.status, 'duplicate', message);
+      if (path === 'hide') assert.equal(after.status, 'hidden', message);
     };
 
     await t.test('every /staff route is in the table', () => {
@@ -242,7 +258,10 @@ for (const dialect of dialects()) {
           const want = expected(route, who);
           const onACase = method === 'POST' && pattern.startsWith('/staff/cases/');
           const found = onACase ? await fresh() : reading;
-          const url = pattern.replace(':ref', found.ref);
+          const url = pattern
+            .replace(':ref', found.ref)
+            .replace(':id', 'no-such-photo')
+            .replace(':rendition', 'thumb.jpg');
           let caseVersion = found.updatedAt.toISOString();
           if (isStaff(who)) {
             // As staff do: open the case, then send its form (this also keeps the CSRF token).
@@ -272,7 +291,8 @@ for (const dialect of dialects()) {
           // A bulk change does, or refuses, what a change of status does, case by case.
           const asOne =
             route === 'POST /staff/cases/bulk' ? 'POST /staff/cases/:ref/status' : route;
-          const done = method === 'POST' && isStaff(who) && expected(asOne, who) !== 403;
+          const done =
+            method === 'POST' && isStaff(who) && ![403, 404].includes(expected(asOne, who));
           if (route === 'POST /staff/cases/bulk' && isStaff(who)) {
             assert.match(res.body, new RegExp(`${done ? 1 : 0} of 1 changed`), label);
             if (!done) assert.match(res.body, refusal(asOne, who), label);

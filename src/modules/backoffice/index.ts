@@ -6,8 +6,11 @@ import {
   ConflictError,
   DomainError,
   ForbiddenError,
+  NotFoundError,
   ValidationError,
 } from '../../platform/errors.js';
+import { photoContentType } from '../reports/photos.js';
+import { RENDITIONS, type Rendition } from '../reports/service.js';
 import { signedInOnly } from '../account/current.js';
 import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
@@ -272,6 +275,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
             : undefined,
       })),
       deliveries: await services.notifications.deliveriesOf(found.id),
+      photos: await office.photos(found),
       overdue:
         found.open311 === 'open' && found.dueAt !== null && found.dueAt.getTime() < Date.now(),
       version: found.updatedAt.toISOString(),
@@ -380,6 +384,55 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
     (staff, ref, body) =>
       office.moveToTeam(staff, ref, { team: text(body, 'team'), version: text(body, 'version') }),
     'Moved to the new team.',
+  );
+
+  caseAction(
+    'duplicate',
+    'original',
+    (staff, ref, body) =>
+      office.markDuplicate(staff, ref, {
+        original: text(body, 'original'),
+        version: text(body, 'version'),
+      }),
+    'Marked as a duplicate. Its followers now follow the original.',
+  );
+  caseAction(
+    'hide',
+    'reason',
+    (staff, ref, body) =>
+      office.hideReport(staff, ref, {
+        reason: text(body, 'reason'),
+        version: text(body, 'version'),
+      }),
+    'The report is hidden from the public.',
+  );
+  caseAction(
+    'photos',
+    'photos',
+    (staff, ref, body) =>
+      office.setPhotoShown(staff, ref, {
+        photo: text(body, 'photo'),
+        shown: text(body, 'shown') === 'yes',
+        version: text(body, 'version'),
+      }),
+    'Photo saved.',
+  );
+
+  /** A report's photos for staff, hidden ones included; never cached by a shared cache. */
+  app.get<{ Params: { ref: string; id: string; rendition: string } }>(
+    '/staff/cases/:ref/photos/:id/:rendition',
+    async (request, reply) => {
+      const found = await office.caseByRef(request.params.ref);
+      const photo = (await office.photos(found)).find((p) => p.id === request.params.id);
+      const rendition = request.params.rendition.replace(/\.jpg$/, '') as Rendition;
+      const key = photo && RENDITIONS.includes(rendition) ? photo.renditions[rendition] : undefined;
+      const stream = key && (await options.files.get(key));
+      if (!key || !stream) throw new NotFoundError('There is no such photo.');
+      return reply
+        .header('cache-control', 'private, no-store')
+        .type(photoContentType(key))
+        .send(stream);
+    },
   );
 
   // ---- Administrators: staff accounts and the audit log -------------------------------------

@@ -219,6 +219,77 @@ for (const dialect of dialects()) {
         assert.ok(types.includes(type), type);
     });
 
+    await t.test(
+      'a duplicate: its followers follow the original, the resident is told which',
+      async () => {
+        const original = await cases.openCase(
+          report({ team: HIGHWAYS, title: 'Pothole by the school' }),
+        );
+        const copy = await cases.openCase(
+          report({
+            team: HIGHWAYS,
+            title: 'Hole by the school',
+            contact: { email: 'kim@example.org' },
+          }),
+        );
+        await cases.subscribe(copy.id, { email: 'lee@example.org' });
+        const page = await officer.visitor.get(`/staff/cases/${copy.ref}`);
+        for (const [given, message] of [
+          ['', 'Enter the reference of the case it duplicates, like PTH-4F7K-92QX'],
+          ['PTH-0000-0000', 'There is no case PTH-0000-0000'],
+          [copy.ref, 'A case cannot be a duplicate of itself'],
+        ] as const) {
+          const refused = await officer.visitor.post(`/staff/cases/${copy.ref}/duplicate`, {
+            original: given,
+            version: version(page.body),
+          });
+          assert.equal(refused.statusCode, 400, given);
+          assert.deepEqual(errorsOn(refused.body), [message]);
+        }
+        const done = await officer.visitor.post(`/staff/cases/${copy.ref}/duplicate`, {
+          original: original.ref.toLowerCase(),
+          version: version(page.body),
+        });
+        assert.equal(done.statusCode, 303);
+        assert.equal((await cases.getById(copy.id))?.status, 'duplicate');
+        const said = (await cases.timeline(copy.id, { publicOnly: true })).at(-1)?.body ?? '';
+        assert.match(said, new RegExp(`Follow ${original.ref} for updates`));
+        const following = (await cases.subscribers(original.id)).map((s) => s.email).sort();
+        assert.ok(following.includes('kim@example.org') && following.includes('lee@example.org'));
+        const note = (await cases.timeline(original.id, { publicOnly: false })).at(-1);
+        assert.match(
+          note?.body ?? '',
+          new RegExp(`${copy.ref} was marked as a duplicate of this case. 2 people follow`),
+        );
+      },
+    );
+
+    await t.test(
+      'hiding a report takes it off the public site, with the reason for staff',
+      async () => {
+        const rude = await cases.openCase(
+          report({ team: HIGHWAYS, title: 'My neighbour at number 4 is…' }),
+        );
+        const page = await officer.visitor.get(`/staff/cases/${rude.ref}`);
+        const noReason = await officer.visitor.post(`/staff/cases/${rude.ref}/hide`, {
+          reason: ' ',
+          version: version(page.body),
+        });
+        assert.deepEqual(errorsOn(noReason.body), ['Say why it is hidden']);
+        const hidden = await officer.visitor.post(`/staff/cases/${rude.ref}/hide`, {
+          reason: 'It names a neighbour.',
+          version: version(page.body),
+        });
+        assert.equal(hidden.statusCode, 303);
+        assert.equal((await cases.getById(rude.id))?.status, 'hidden');
+        assert.equal((await app.app.inject(`/reports/${rude.ref}`)).statusCode, 404);
+        const internal = await cases.timeline(rude.id, { publicOnly: false });
+        assert.ok(
+          internal.some((e) => e.body === 'Report hidden: It names a neighbour.' && !e.public),
+        );
+      },
+    );
+
     await t.test('a filtered list downloads as CSV, formulas defused', async () => {
       await cases.openCase(
         report({ team: HIGHWAYS, title: '=HYPERLINK("http://evil.example")', contact: {} }),

@@ -8,6 +8,7 @@ import {
 } from '../../platform/errors.js';
 import type { AccountService } from '../account/service.js';
 import type { CatalogueService } from '../catalogue/service.js';
+import type { ReportService } from '../reports/service.js';
 import { CASE_KINDS, type CaseKindName, statusDefinition } from '../cases/kinds.js';
 import type { QueueFilter } from '../cases/queries.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
@@ -46,6 +47,7 @@ export class BackOffice {
     private readonly cases: CaseService,
     private readonly accounts: AccountService,
     private readonly catalogue: CatalogueService,
+    private readonly reports: ReportService,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -315,6 +317,84 @@ export class BackOffice {
         this.clock(),
       );
     });
+  }
+
+  /** Its followers follow the original from now on; the resident is told which one. */
+  async markDuplicate(staff: Staff, ref: string, input: { original: string; version: string }) {
+    const found = await this.caseFor(staff, ref, 'change');
+    const wanted = input.original.trim().toUpperCase();
+    if (!REFERENCE.test(wanted))
+      throw new ValidationError(
+        'Enter the reference of the case it duplicates, like PTH-4F7K-92QX',
+        'original',
+      );
+    const original = await this.cases.getByRef(wanted).catch(() => undefined);
+    if (!original) throw new ValidationError(`There is no case ${wanted}`, 'original');
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      const moved = await cases.markDuplicate(found.id, original.id, actorOf(staff));
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'case.duplicate',
+          target: { type: 'case', id: found.ref },
+          before: { status: found.status },
+          after: { status: 'duplicate', duplicateOf: original.ref, followersMoved: moved },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  /** Takes a report off the public site (abusive, personal details…), with the reason for staff. */
+  async hideReport(staff: Staff, ref: string, input: { reason: string; version: string }) {
+    const found = await this.caseFor(staff, ref, 'change');
+    if (found.kind !== 'report')
+      throw new ValidationError('Only reports are shown in public', 'reason');
+    const reason = input.reason.trim();
+    if (!reason) throw new ValidationError('Say why it is hidden', 'reason');
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      await this.reports.with(cases).hide(found, actorOf(staff), reason);
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'case.hide',
+          target: { type: 'case', id: found.ref },
+          before: { status: found.status },
+          after: { status: 'hidden', reason },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  async setPhotoShown(
+    staff: Staff,
+    ref: string,
+    input: { photo: string; shown: boolean; version: string },
+  ) {
+    const found = await this.caseFor(staff, ref, 'change');
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      await this.reports.with(cases).setPhotoShown(found, input.photo, input.shown, actorOf(staff));
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: input.shown ? 'case.photo.show' : 'case.photo.hide',
+          target: { type: 'case', id: found.ref },
+          after: { photo: input.photo },
+        },
+        this.clock(),
+      );
+    });
+  }
+
+  photos(found: Case) {
+    return found.kind === 'report' ? this.reports.photosForStaff(found) : Promise.resolve([]);
   }
 
   // ---- Staff accounts and the audit log (administrators) ---------------------------------

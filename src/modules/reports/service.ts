@@ -100,6 +100,17 @@ export class ReportService {
     private readonly council: Council,
   ) {}
 
+  /** The same service working through `cases`, e.g. one bound to the caller's transaction. */
+  with(cases: CaseService): ReportService {
+    return new ReportService(cases, this.catalogue, this.council);
+  }
+
+  /** Every photo of a report, with whether the public can see it, for staff. */
+  async photosForStaff(found: Case): Promise<(Omit<StoredPhoto, 'bytes'> & { shown: boolean })[]> {
+    const shown = new Set((await this.visiblePhotos(found)).map((p) => p.id));
+    return ((found.data as ReportData).photos ?? []).map((p) => ({ ...p, shown: shown.has(p.id) }));
+  }
+
   categories(): Category[] {
     return this.catalogue.services.filter((s) => s.kind === 'report');
   }
