@@ -43,7 +43,7 @@ import {
 } from './photos.js';
 import { publicReportsRoutes } from './public.js';
 import { reporterRoutes } from './reporter.js';
-import { categoryName, questionsPage, ReportService, type Category } from './service.js';
+import { categoryName, questionsPage, type Category } from './service.js';
 
 /** Someone who sends a whole report faster than this is a script, not a person. */
 const MIN_SECONDS_TO_REPORT = 3;
