@@ -42,6 +42,7 @@ import { reportsModule } from './modules/reports/index.js';
 import { ReportService } from './modules/reports/service.js';
 import { createSenders, jobHandlers } from './jobs.js';
 import { notificationsModule } from './modules/notifications/index.js';
+import { assistedPlugin } from './modules/backoffice/assisted.js';
 import { backOfficeModule } from './modules/backoffice/index.js';
 import { BackOffice } from './modules/backoffice/service.js';
 import { NotificationService } from './modules/notifications/service.js';
@@ -207,6 +208,7 @@ export async function buildApp(
   };
   // Before the modules, so every route knows who is signed in (request.account).
   await app.register(accountPlugin, moduleOptions);
+  await app.register(assistedPlugin);
   await app.register(homeModule, moduleOptions);
   await app.register(helpModule, moduleOptions);
   await app.register(casesModule, moduleOptions);

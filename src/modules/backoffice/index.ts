@@ -15,7 +15,8 @@ import { signedInOnly } from '../account/current.js';
 import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
 import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
-import type { QueueQuery } from './service.js';
+import { startAssisting, stopAssisting } from './assisted.js';
+import { CONTACT_CHANNELS, CONTACT_OUTCOMES, type QueueQuery } from './service.js';
 
 type Body = Record<string, unknown>;
 type Query = Record<string, string | undefined>;
@@ -434,6 +435,112 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
         .send(stream);
     },
   );
+
+  // ---- Assisted digital and the contact log ----------------------------------------------
+
+  const CHANNEL_NAMES: Record<string, string> = {
+    phone: 'Phone',
+    face_to_face: 'Face to face',
+    email: 'Email',
+    chat: 'Web chat',
+  };
+
+  app.get('/staff/assist', async (request, reply) => {
+    const staff = staffOf(request);
+    const assisting = request.session.get('assisting');
+    const flash = request.session.get(FLASH);
+    if (flash !== undefined) request.session.delete(FLASH);
+    return reply.render('backoffice/views/assist.njk', {
+      pageTitle: 'Help a resident',
+      staff,
+      flash,
+      assisting: typeof assisting === 'string' ? CHANNEL_NAMES[assisting] : undefined,
+    });
+  });
+
+  app.post<{ Body: Body }>('/staff/assist', async (request, reply) => {
+    const staff = staffOf(request);
+    const channel = text(request.body, 'channel');
+    if (channel !== 'phone' && channel !== 'face_to_face')
+      return reply.code(400).render('backoffice/views/assist.njk', {
+        pageTitle: 'Help a resident',
+        staff,
+        error: 'Choose how the resident is contacting you',
+        errorSummary: [{ text: 'Choose how the resident is contacting you', href: '#channel' }],
+      });
+    startAssisting(request.session, channel);
+    return reply.redirect('/', 303);
+  });
+
+  app.post('/staff/assist/finish', async (request, reply) => {
+    staffOf(request);
+    stopAssisting(request.session);
+    request.session.set(FLASH, 'You have finished helping the resident.');
+    return reply.redirect('/staff/assist', 303);
+  });
+
+  const contactsPage = async (
+    reply: FastifyReply,
+    staff: Staff,
+    values: Body = {},
+    error?: ValidationError,
+    flash?: string,
+  ) =>
+    reply.code(error ? 400 : 200).render('backoffice/views/contacts.njk', {
+      pageTitle: 'Log a contact',
+      staff,
+      flash,
+      values,
+      errors: Object.fromEntries((error?.fieldErrors ?? []).map((e) => [e.field, e.message])),
+      errorSummary: (error?.fieldErrors ?? []).map((e) => ({
+        text: e.message,
+        href: `#${e.field}`,
+      })),
+      channelItems: CONTACT_CHANNELS.map((value) => ({
+        value,
+        text: CHANNEL_NAMES[value],
+        checked: values.channel === value,
+      })),
+      outcomeItems: Object.entries(CONTACT_OUTCOMES).map(([value, label]) => ({
+        value,
+        text: label,
+        checked: values.outcome === value,
+      })),
+      serviceItems: [
+        { value: '', text: 'Not about one service' },
+        ...services.catalogue.services
+          .map((s) => ({ value: s.code, text: s.name, selected: s.code === values.service }))
+          .sort((a, b) => a.text.localeCompare(b.text)),
+      ],
+      recent: (await office.recentContacts(staff)).map((contact) => ({
+        ...contact,
+        channelName: CHANNEL_NAMES[contact.channel] ?? contact.channel,
+        outcomeName: CONTACT_OUTCOMES[contact.outcome] ?? contact.outcome,
+        serviceName: contact.service_code
+          ? (services.catalogue.byCode(contact.service_code)?.name ?? contact.service_code)
+          : 'Not about one service',
+      })),
+    });
+
+  app.get('/staff/contacts', (request, reply) => contactsPage(reply, staffOf(request)));
+
+  app.post<{ Body: Body }>('/staff/contacts', async (request, reply) => {
+    const staff = staffOf(request);
+    const body = request.body;
+    try {
+      await office.logContact(staff, {
+        channel: text(body, 'channel'),
+        service: text(body, 'service'),
+        outcome: text(body, 'outcome'),
+        couldBeOnline: text(body, 'couldBeOnline'),
+        note: text(body, 'note'),
+      });
+    } catch (err) {
+      if (err instanceof ValidationError) return contactsPage(reply, staff, body, err);
+      throw err;
+    }
+    return contactsPage(reply, staff, {}, undefined, 'Contact logged.');
+  });
 
   // ---- Administrators: staff accounts and the audit log -------------------------------------
 

@@ -290,6 +290,84 @@ for (const dialect of dialects()) {
       },
     );
 
+    await t.test(
+      'assisted digital: an agent sends a form for a caller; the case says phone and who',
+      async () => {
+        const start = await agent.visitor.get('/staff/assist');
+        assert.equal(start.statusCode, 200);
+        const none = await agent.visitor.post('/staff/assist', {});
+        assert.deepEqual(errorsOn(none.body), ['Choose how the resident is contacting you']);
+        const began = await agent.visitor.post('/staff/assist', { channel: 'phone' });
+        assert.equal(began.headers.location, '/');
+        const complaint = '/services/make-a-complaint';
+        const first = await agent.visitor.get(`${complaint}/start`);
+        assert.equal(first.statusCode, 303);
+        const page = await agent.visitor.get(`${complaint}/form/service`);
+        assert.match(page.body, /You are completing this for a resident on the phone/);
+        await agent.visitor.post(`${complaint}/form/service`, {
+          service: 'libraries',
+          onBehalf: 'myself',
+        });
+        await agent.visitor.get(`${complaint}/form/details`);
+        await agent.visitor.post(`${complaint}/form/details`, {
+          whatWentWrong: 'The library was closed when the website said it was open.',
+          putRight: 'Update the opening times.',
+          previousContact: 'no',
+        });
+        await agent.visitor.get(`${complaint}/form/contact`);
+        await agent.visitor.post(`${complaint}/form/contact`, {
+          fullName: 'Caller Example',
+          email: 'caller@example.org',
+          contactPreference: 'email',
+        });
+        const check = await agent.visitor.get(`${complaint}/check`);
+        const submission = /name="submission" value="([^"]+)"/.exec(check.body)?.[1] ?? '';
+        const sent = await agent.visitor.post(`${complaint}/check`, { submission });
+        assert.equal(sent.headers.location, `${complaint}/confirmation`);
+        const confirmation = await agent.visitor.get(`${complaint}/confirmation`);
+        const ref = /[A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{4}/.exec(confirmation.body)?.[0] ?? '';
+        const made = await cases.getByRef(ref);
+        assert.ok(made, confirmation.body.slice(0, 300));
+        assert.equal(made.channel, 'phone');
+        assert.equal(made.accountId, null, 'not the agent’s own case');
+        assert.equal(made.contact.email, 'caller@example.org');
+        const [created] = await cases.timeline(made.id, { publicOnly: false });
+        assert.deepEqual(created?.actor, { type: 'staff', id: agent.id, name: 'Ade Agent' });
+        // The back office still knows who they are; finishing stops it.
+        assert.equal((await agent.visitor.get('/staff/cases')).statusCode, 200);
+        await agent.visitor.get('/staff/assist');
+        assert.equal((await agent.visitor.post('/staff/assist/finish', {})).statusCode, 303);
+        const after = await agent.visitor.get(`${complaint}/form/service`);
+        assert.doesNotMatch(after.body, /completing this for a resident/);
+      },
+    );
+
+    await t.test('the contact log: each field checked, each contact counted', async () => {
+      const page = await agent.visitor.get('/staff/contacts');
+      assert.equal(page.statusCode, 200);
+      const empty = await agent.visitor.post('/staff/contacts', {});
+      assert.equal(empty.statusCode, 400);
+      assert.deepEqual(errorsOn(empty.body), [
+        'Choose how they contacted us',
+        'Choose what happened',
+        'Say whether they could have done it online',
+      ]);
+      const logged = await agent.visitor.post('/staff/contacts', {
+        channel: 'phone',
+        service: 'renew-library-books',
+        outcome: 'signposted',
+        couldBeOnline: 'yes',
+        note: 'Showed them the renewals page.',
+      });
+      assert.equal(logged.statusCode, 200);
+      assert.match(logged.body, /Contact logged\./);
+      const rows = await app.database.db.selectFrom('contact_log').selectAll().execute();
+      assert.deepEqual(
+        rows.map((r) => [r.agent_id, r.channel, r.service_code, r.outcome, r.could_be_online]),
+        [[agent.id, 'phone', 'renew-library-books', 'signposted', 1]],
+      );
+    });
+
     await t.test('a filtered list downloads as CSV, formulas defused', async () => {
       await cases.openCase(
         report({ team: HIGHWAYS, title: '=HYPERLINK("http://evil.example")', contact: {} }),

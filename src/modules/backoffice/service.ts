@@ -36,6 +36,14 @@ export interface QueueQuery {
 
 const REFERENCE = /^[A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{4}$/i;
 
+export const CONTACT_CHANNELS = ['phone', 'face_to_face', 'email', 'chat'] as const;
+export const CONTACT_OUTCOMES: Record<string, string> = {
+  answered: 'Question answered',
+  signposted: 'Shown where to do it online',
+  referred: 'Passed to another team or organisation',
+  case_opened: 'A case was opened (also log it as a case)',
+};
+
 /**
  * The back office's domain: queues, working a case (every change checked against the role, the
  * version the officer saw, and written to the audit log in the same transaction), staff
@@ -395,6 +403,72 @@ export class BackOffice {
 
   photos(found: Case) {
     return found.kind === 'report' ? this.reports.photosForStaff(found) : Promise.resolve([]);
+  }
+
+  // ---- The contact log (agents) -----------------------------------------------------------
+
+  /** A call or visit that made no case: what it was about, and how it ended. */
+  async logContact(
+    staff: Staff,
+    input: {
+      channel: string;
+      service: string;
+      outcome: string;
+      couldBeOnline: string;
+      note: string;
+    },
+  ): Promise<void> {
+    const errors: { field: string; message: string }[] = [];
+    if (!(CONTACT_CHANNELS as readonly string[]).includes(input.channel))
+      errors.push({ field: 'channel', message: 'Choose how they contacted us' });
+    if (input.service && !this.catalogue.byCode(input.service))
+      errors.push({ field: 'service', message: 'Choose a service from the list' });
+    if (!(input.outcome in CONTACT_OUTCOMES))
+      errors.push({ field: 'outcome', message: 'Choose what happened' });
+    if (input.couldBeOnline !== 'yes' && input.couldBeOnline !== 'no')
+      errors.push({
+        field: 'couldBeOnline',
+        message: 'Say whether they could have done it online',
+      });
+    if (input.note.length > 1000)
+      errors.push({ field: 'note', message: 'Keep the note to 1,000 characters' });
+    if (errors.length) throw ValidationError.forFields(errors);
+    await this.db.transaction().execute(async (trx) => {
+      const now = this.clock();
+      const row = await trx
+        .insertInto('contact_log')
+        .values({
+          at: now.toISOString(),
+          agent_id: staff.id,
+          channel: input.channel,
+          service_code: input.service || null,
+          outcome: input.outcome,
+          could_be_online: input.couldBeOnline === 'yes' ? 1 : 0,
+          note: input.note.trim() || null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'contact.log',
+          target: { type: 'contact', id: String(row.id) },
+          after: { channel: input.channel, service: input.service || null, outcome: input.outcome },
+        },
+        now,
+      );
+    });
+  }
+
+  recentContacts(staff: Staff, limit = 20) {
+    return this.db
+      .selectFrom('contact_log')
+      .selectAll()
+      .where('agent_id', '=', staff.id)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   // ---- Staff accounts and the audit log (administrators) ---------------------------------

@@ -343,7 +343,9 @@ export function queue(db: Kysely<DB>, filter: QueueFilter): Promise<CaseRow[]> {
     query = query.where('assignee_id', '=', filter.assigneeId);
   if (filter.overdueAt)
     query = query.where('closed_at', 'is', null).where('due_at', '<', filter.overdueAt);
-  if (filter.contactEmail) query = query.where('contact_email', '=', filter.contactEmail);
+  // As the index cases_contact_email is: on lower(contact_email), not the column.
+  if (filter.contactEmail)
+    query = query.where(sql<string>`lower(contact_email)`, '=', filter.contactEmail.toLowerCase());
   if (filter.ids) query = query.where('id', 'in', filter.ids.length ? filter.ids : [0]);
   if (filter.sort === 'due') query = query.orderBy(DUE_ORDER).orderBy('id');
   else if (filter.sort === 'updated')

@@ -32,6 +32,7 @@ import {
 import { lastSent, loadProgress, markSent, saveProgress } from './progress.js';
 import { SAVE_DAYS } from './saved.js';
 import { submitForm } from './service.js';
+import { sentBy } from '../backoffice/assisted.js';
 import { checkUpload } from './uploads.js';
 
 type FormService = ServiceDefinition & { form: NonNullable<ServiceDefinition['form']> };
@@ -256,11 +257,7 @@ export async function formsModule(
         cases,
         service,
         applicableAnswers(service.form, progress.answers),
-        {
-          submission,
-          actor: { type: 'resident', id: request.account?.id ?? null },
-          accountId: request.account?.id ?? null,
-        },
+        { submission, ...sentBy(request), accountId: request.account?.id ?? null },
       );
       if (request.account) await savedForms.discardForAccount(service, request.account.id);
       markSent(request.session, service, { submission, ref: sent.ref });

@@ -1,3 +1,4 @@
+import type { Channel } from '../../platform/config.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
 import { addWorkingDays } from '../cases/sla.js';
 import type { ServiceDefinition } from '../catalogue/definition.js';
@@ -45,7 +46,14 @@ export async function submitForm(
   cases: CaseService,
   service: ServiceDefinition,
   answers: Answers,
-  options: { submission: string; actor: Actor; accountId?: number | null; now?: Date },
+  options: {
+    submission: string;
+    actor: Actor;
+    /** 'web', or 'phone' / 'face_to_face' when an agent sends it for a resident. */
+    channel?: Channel;
+    accountId?: number | null;
+    now?: Date;
+  },
 ): Promise<Case> {
   const now = options.now ?? new Date();
   const kind = service.caseKind ?? 'request';
@@ -67,7 +75,7 @@ export async function submitForm(
         serviceCode: service.code,
         refPrefix: service.refPrefix,
         kind,
-        channel: 'web',
+        channel: options.channel ?? 'web',
         title: service.name,
         data: { serviceVersion: service.version, answers: answeredQuestions(service, answers) },
         contact: {

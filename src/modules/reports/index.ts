@@ -44,6 +44,7 @@ import {
 import { publicReportsRoutes } from './public.js';
 import { reporterRoutes } from './reporter.js';
 import { categoryName, questionsPage, type Category } from './service.js';
+import { sentBy } from '../backoffice/assisted.js';
 
 /** Someone who sends a whole report faster than this is a script, not a person. */
 const MIN_SECONDS_TO_REPORT = 3;
@@ -540,8 +541,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
         photos: draft.photos,
         contact,
         accountId: request.account?.id ?? null,
-        channel: 'web',
-        actor: { type: 'resident', id: request.account?.id ?? null },
+        ...sentBy(request),
       });
       markSent(request.session, { id: draft.id, ref: opened.ref });
       return reply.redirect('/report/confirmation', 303);

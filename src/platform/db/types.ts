@@ -14,6 +14,7 @@ import type {
 } from './tables/cases.js';
 import type {
   AuditLogTable,
+  ContactLogTable,
   DeliveryTable,
   JobTable,
   MailboxTable,
@@ -43,4 +44,5 @@ export interface DB {
   push_subscriptions: PushSubscriptionTable;
   settings: SettingTable;
   audit_log: AuditLogTable;
+  contact_log: ContactLogTable;
 }

@@ -39,6 +39,13 @@ const HTML = 'text/html; charset=utf-8';
 /** Stands in for the nonce in a static page's cached HTML; it cannot occur in our templates. */
 const NONCE_SLOT = '\u0000nonce\u0000';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A notice shown above every page's content for this request, e.g. that an agent is assisting. */
+    pageNotice?: { text: string; link: { href: string; text: string } };
+  }
+}
+
 export const renderPlugin = fp(
   (app: FastifyInstance, options: RenderOptions, done: () => void) => {
     const { views } = options;
@@ -50,6 +57,7 @@ export const renderPlugin = fp(
           ...pageContext(options, this.request.url.split('?')[0] ?? '/', this.cspNonce),
           // A function, so only pages with a form (`{{ csrfToken() }}`) start a session to hold its secret.
           csrfToken: (): string => this.generateCsrf(),
+          pageNotice: this.request.pageNotice,
           ...context,
         });
         return this.type(HTML).send(html);

@@ -12,6 +12,7 @@ import { accountIdentities } from './20261129T1120_account_identities.js';
 import { accountProfile } from './20261129T1130_account_profile.js';
 import { notifications } from './20261129T1200_notifications.js';
 import { backOffice } from './20261129T1300_back_office.js';
+import { contactLog } from './20261129T1310_contact_log.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T1130_account_profile': accountProfile,
   '20261129T1200_notifications': notifications,
   '20261129T1300_back_office': backOffice,
+  '20261129T1310_contact_log': contactLog,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

@@ -92,3 +92,15 @@ export interface AuditLogTable {
   before: string | null;
   after: string | null;
 }
+
+/** A call or visit that made no case, for the channel-cost figures. */
+export interface ContactLogTable {
+  id: Generated<number>;
+  at: string;
+  agent_id: number;
+  channel: string;
+  service_code: string | null;
+  outcome: string;
+  could_be_online: number;
+  note: string | null;
+}
