@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { CaseService } from '../src/modules/cases/service.js';
+import { surveyUrl } from '../src/modules/notifications/links.js';
 import { RedisSessionStore } from '../src/platform/http/session-stores.js';
 import { buildApp } from '../src/app.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -58,17 +59,22 @@ await test(
         actor: { type: 'resident' },
         contact: { email: 'ann@example.com' },
       });
-      const [subscription] = await cases.subscribers(opened.id);
-      const url2 = `/track/unsubscribe/${subscription?.token ?? ''}`;
-      const { cookie, csrf } = await formSession(a.app, url2);
+      // The satisfaction question is a form any resident may send: its session is in Redis.
+      const question = new URL(
+        surveyUrl({ publicUrl: a.config.publicUrl, secret: a.config.sessionSecret }, opened.id),
+      ).pathname;
+      const { cookie, csrf } = await formSession(a.app, question);
       const sent = await b.inject({
         method: 'POST',
-        url: url2,
+        url: question,
         headers: { cookie },
-        payload: { _csrf: csrf },
+        payload: { _csrf: csrf, rating: 'satisfied' },
       });
       assert.equal(sent.statusCode, 200);
-      assert.equal((await cases.subscribers(opened.id)).length, 0);
+      const feedback = (await cases.timeline(opened.id, { publicOnly: false })).filter(
+        (e) => e.type === 'feedback',
+      );
+      assert.equal(feedback.length, 1);
     });
 
     await t.test('rate limits are counted across nodes (Redis)', async (t) => {

@@ -63,6 +63,8 @@ for (const dialect of dialects()) {
           email: 'ann@example.org',
           name: 'Ann',
           emailVerified: true,
+          role: 'resident',
+          team: null,
         });
 
         assert.equal((await cases.getById(before.id))?.accountId, ann.id);
