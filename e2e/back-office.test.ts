@@ -209,7 +209,7 @@ async function journey(t: TestContext, javaScript: boolean) {
   assert.equal(await officer.getByRole('heading', { level: 1 }).innerText(), 'Cases');
   await checkAccessibility(officer);
   assert.ok(await officer.getByRole('link', { name: ref, exact: true }).isVisible());
-  await officer.getByLabel('Reference or email address').fill('potholes');
+  await officer.getByLabel('Reference, email address, street or postcode').fill('potholes');
   await officer.getByRole('button', { name: 'Show cases' }).click();
   await officer.waitForURL(/search=potholes/);
   const problem = officer.locator('.govuk-error-summary');
@@ -226,7 +226,7 @@ async function journey(t: TestContext, javaScript: boolean) {
   await officer.setViewportSize({ width: 1280, height: 900 });
 
   // The reference typed in the search box leads straight to the case.
-  await officer.getByLabel('Reference or email address').fill(ref);
+  await officer.getByLabel('Reference, email address, street or postcode').fill(ref);
   await officer.getByRole('button', { name: 'Show cases' }).click();
   await officer.waitForURL(new RegExp(`/staff/cases/${ref}$`));
   assert.equal(await officer.getByRole('heading', { level: 1 }).innerText(), made.title);

@@ -18,6 +18,7 @@ import { renderPlugin } from './platform/http/render.js';
 import { csrf, rateLimits, securityHeaders } from './platform/http/security.js';
 import { sessionPlugin } from './platform/http/session.js';
 import { DatabaseSessionStore, RedisSessionStore } from './platform/http/session-stores.js';
+import { Gazetteer } from './platform/geo/gazetteer.js';
 import { createLogger } from './platform/logger.js';
 import { Worker } from './platform/outbox/worker.js';
 import { LocalFileStorage, type FileStorage } from './platform/storage/storage.js';
@@ -86,6 +87,8 @@ export interface ModuleOptions {
   bus: Bus;
   /** Uploaded files (local disk under DATA_DIR/files). */
   files: FileStorage;
+  /** The council's streets, places and postcodes (docs/gazetteer.md), loaded once. */
+  gazetteer: Gazetteer;
 }
 
 export interface AppDependencies {
@@ -205,6 +208,9 @@ export async function buildApp(
     services,
     bus,
     files: new LocalFileStorage(path.join(config.dataDir, 'files')),
+    gazetteer: config.gazetteerPath
+      ? await Gazetteer.load(config.gazetteerPath, logger)
+      : Gazetteer.fromPlaces([]),
   };
   // Before the modules, so every route knows who is signed in (request.account).
   await app.register(accountPlugin, moduleOptions);

@@ -66,7 +66,14 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
   /** A queue's filters from its query string; officers and leads start on their own team's open cases. */
   const queueQuery = (staff: Staff, q: Query): QueueQuery => {
     const team = q.team === 'all' ? undefined : (q.team ?? staff.team ?? undefined);
+    const search = q.search?.trim();
+    // Not a reference or an email: a street or postcode, if the gazetteer knows it.
+    const place =
+      search && !/^[A-Z]{3}-\w{4}-\w{4}$/i.test(search) && !search.includes('@')
+        ? options.gazetteer.search(search, 1)[0]
+        : undefined;
     return {
+      near: place?.point,
       team: team !== undefined && office.teams().includes(team) ? team : undefined,
       service: q.service || undefined,
       status: q.status === 'any' ? undefined : (q.status ?? 'open'),
@@ -151,6 +158,8 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
           text: person.name ?? person.email,
         })),
       ],
+      located: result.cases.some((found) => found.location !== null),
+      map: options.config.council.map,
       previous: query.page > 1 ? link(query.page - 1) : undefined,
       next: result.more ? link(query.page + 1) : undefined,
     });

@@ -65,10 +65,32 @@ for (const dialect of dialects()) {
       const byRef = await officer.visitor.get(`/staff/cases?search=${pothole.ref.toLowerCase()}`);
       assert.equal(byRef.statusCode, 303);
       assert.equal(byRef.headers.location, `/staff/cases/${pothole.ref}`);
+      // A street or postcode finds cases within 500 metres of it, shown on a map too.
+      const nearMarket = await cases.openCase(
+        report({
+          team: HIGHWAYS,
+          title: 'Pothole by the market',
+          location: { lat: 51.4205, lng: -2.2014 },
+        }),
+      );
+      const far = await cases.openCase(
+        report({
+          team: HIGHWAYS,
+          title: 'Pothole in Ashcombe',
+          location: { lat: 51.4505, lng: -2.3235 },
+        }),
+      );
+      const byPostcode = await officer.visitor.get('/staff/cases?team=all&search=WM1+1AA');
+      assert.equal(byPostcode.statusCode, 200);
+      assert.match(byPostcode.body, new RegExp(nearMarket.ref));
+      assert.doesNotMatch(byPostcode.body, new RegExp(far.ref));
+      assert.match(byPostcode.body, /data-list-map data-link-base="\/staff\/cases\/"/);
+      const byStreet = await officer.visitor.get('/staff/cases?team=all&search=market+street');
+      assert.match(byStreet.body, new RegExp(nearMarket.ref));
       const nonsense = await officer.visitor.get('/staff/cases?search=potholes');
       assert.equal(nonsense.statusCode, 400);
       assert.deepEqual(errorsOn(nonsense.body), [
-        'Enter a reference, like PTH-4F7K-92QX, or an email address',
+        'Enter a reference like PTH-4F7K-92QX, an email address, or a street or postcode in the county',
       ]);
     });
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/types.js';
+import type { Point } from '../../platform/geo/geo.js';
 import {
   DomainError,
   ForbiddenError,
@@ -16,6 +17,8 @@ import { audit, auditLog, type AuditFilters } from './audit.js';
 import { mayChange, type Staff, type StaffRole } from './roles.js';
 
 export const QUEUE_PAGE_SIZE = 50;
+/** How far from a street or postcode searched for a case may be. */
+export const NEAR_METRES = 500;
 const EXPORT_PAGE_SIZE = 1000;
 /** A spreadsheet of more than this is better narrowed by its filters first. */
 export const EXPORT_LIMIT = 100_000;
@@ -28,8 +31,10 @@ export interface QueueQuery {
   /** 'me', 'none', or undefined for anyone. */
   assigned?: 'me' | 'none' | undefined;
   overdue?: boolean;
-  /** A reference or an email address. */
+  /** A reference, an email address, or a street or postcode (resolved to `near`). */
   search?: string | undefined;
+  /** Cases within NEAR_METRES of the street or postcode searched for. */
+  near?: Point | undefined;
   sort: QueueFilter['sort'];
   page: number;
 }
@@ -75,12 +80,15 @@ export class BackOffice {
     pageSize = QUEUE_PAGE_SIZE,
   ): Promise<{ cases: Case[]; more: boolean }> {
     const search = query.search?.trim();
-    if (search && !REFERENCE.test(search) && !search.includes('@'))
+    if (search && !REFERENCE.test(search) && !search.includes('@') && !query.near)
       throw new ValidationError(
-        'Enter a reference, like PTH-4F7K-92QX, or an email address',
+        'Enter a reference like PTH-4F7K-92QX, an email address, or a street or postcode in the county',
         'search',
       );
     const found = search && REFERENCE.test(search) ? await this.cases.getByRef(search) : undefined;
+    const near = query.near
+      ? (await this.cases.near(query.near, NEAR_METRES, { limit: 1000 })).map((r) => r.case.id)
+      : undefined;
     const rows = await this.cases.queue({
       team: query.team,
       serviceCode: query.service,
@@ -88,7 +96,7 @@ export class BackOffice {
       assigneeId: query.assigned === 'me' ? staff.id : query.assigned === 'none' ? null : undefined,
       overdueAt: query.overdue ? this.clock().toISOString() : undefined,
       contactEmail: search?.includes('@') ? search.toLowerCase() : undefined,
-      ids: search && REFERENCE.test(search) ? (found ? [found.id] : []) : undefined,
+      ids: search && REFERENCE.test(search) ? (found ? [found.id] : []) : near,
       sort: query.sort,
       limit: pageSize + 1,
       offset: (query.page - 1) * pageSize,

@@ -2,7 +2,7 @@ import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { NotFoundError } from '../../platform/errors.js';
-import { Gazetteer, type Place } from '../../platform/geo/gazetteer.js';
+import type { Place } from '../../platform/geo/gazetteer.js';
 import { fieldText, readBody, type Body, type Upload } from '../../platform/http/multipart.js';
 import type { Boundary } from '../../platform/config.js';
 import type { Point } from '../../platform/geo/geo.js';
@@ -58,10 +58,7 @@ type Errors = Record<string, string>;
  * location in the browser are enhancements (src/web/report.ts).
  */
 export async function reportsModule(app: FastifyInstance, options: ModuleOptions): Promise<void> {
-  const { config, services, files } = options;
-  const gazetteer = config.gazetteerPath
-    ? await Gazetteer.load(config.gazetteerPath, app.log)
-    : Gazetteer.fromPlaces([]);
+  const { config, services, files, gazetteer } = options;
   const { reports } = services;
   await app.register(fastifyMultipart, {
     attachFieldsToBody: true,

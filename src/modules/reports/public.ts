@@ -16,7 +16,6 @@ import {
 
 export interface ReportsOptions extends ModuleOptions {
   reports: ReportService;
-  gazetteer: Gazetteer;
 }
 
 /** How far "near a place" looks on the public list, and how many reports a page shows. */

@@ -66,7 +66,8 @@ export function showListMap(container: HTMLElement, list: HTMLElement): void {
     const at = toLatLng(point);
     shown.push(at);
     const pin = createMarker(at, { icon, title, keyboard: true, riseOnHover: true })
-      .bindPopup(popupContent(ref, title))
+      // The public list links to public pages; the back office's to its own case pages.
+      .bindPopup(popupContent(ref, title, container.dataset.linkBase ?? '/reports/'))
       .addTo(map);
     followFocus(pin);
   }
@@ -81,12 +82,12 @@ export function showListMap(container: HTMLElement, list: HTMLElement): void {
 }
 
 /** The title as a link to the report, built as nodes: titles include what residents typed. */
-function popupContent(ref: string, title: string): HTMLElement {
+function popupContent(ref: string, title: string, linkBase: string): HTMLElement {
   const content = document.createElement('p');
   content.className = 'report-map__popup';
   const link = document.createElement('a');
   link.className = 'govuk-link';
-  link.href = `/reports/${encodeURIComponent(ref)}`;
+  link.href = `${linkBase}${encodeURIComponent(ref)}`;
   link.textContent = title;
   content.append(link);
   return content;
