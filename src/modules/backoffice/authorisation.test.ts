@@ -77,6 +77,7 @@ const MATRIX: Record<string, readonly number[]> = {
   'POST /staff/cases/:ref/due':       [303,   403,    303,  403,  303,    403,  303,  403,  303],
   'POST /staff/cases/:ref/team':      [303,   403,    303,  403,  303,    403,  303,  403,  303],
   'POST /staff/cases/:ref/duplicate': [303,   403,    303,  403,  303,    403,  303,  403,  303],
+  'POST /staff/cases/:ref/service':   [303,   403,    303,  403,  303,    403,  303,  403,  303],
   'POST /staff/cases/:ref/hide':      [303,   403,    303,  403,  303,    403,  303,  403,  303],
   // These cases have no photos: someone allowed gets as far as "no such photo".
   'POST /staff/cases/:ref/photos':    [303,   403,    303,  403,  404,    403,  404,  403,  404],
@@ -202,6 +203,8 @@ for (const dialect of dialects()) {
           return { due: '2026-12-18', version: caseVersion };
         case 'team':
           return { team: DRAINAGE, version: caseVersion };
+        case 'service':
+          return { service: 'report-a-blocked-drain', version: caseVersion };
         case 'duplicate':
           return { original: original.ref, version: caseVersion };
         case 'hide':
@@ -264,6 +267,7 @@ for (const dialect of dialects()) {
       if (path === 'due') assert.equal(after.due?.slice(0, 10), '2026-12-18', message);
       if (path === 'team') assert.equal(after.team, DRAINAGE, message);
       if (path === 'duplicate') assert.equal(after.status, 'duplicate', message);
+      if (path === 'service') assert.equal(after.team, 'Highways Drainage', message);
       if (path === 'hide') assert.equal(after.status, 'hidden', message);
     };
 

@@ -305,6 +305,11 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
       teamItems: office
         .teams()
         .map((team) => ({ value: team, text: team, selected: team === found.team })),
+      serviceItems: office.servicesLike(found).map((s) => ({
+        value: s.code,
+        text: s.name,
+        selected: s.code === found.serviceCode,
+      })),
       values,
       flash,
       error: problem && { field: problem.field, text: problem.error.message },
@@ -396,6 +401,16 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
     'Moved to the new team.',
   );
 
+  caseAction(
+    'service',
+    'service',
+    (staff, ref, body) =>
+      office.moveToService(staff, ref, {
+        service: text(body, 'service'),
+        version: text(body, 'version'),
+      }),
+    'Moved to the new category and its team.',
+  );
   caseAction(
     'duplicate',
     'original',

@@ -287,6 +287,32 @@ for (const dialect of dialects()) {
     );
 
     await t.test(
+      'moving a report to the right category moves it to that category’s team',
+      async () => {
+        const filed = await cases.openCase(report({ team: HIGHWAYS, title: 'Water everywhere' }));
+        const page = await officer.visitor.get(`/staff/cases/${filed.ref}`);
+        const same = await officer.visitor.post(`/staff/cases/${filed.ref}/service`, {
+          service: filed.serviceCode,
+          version: version(page.body),
+        });
+        assert.deepEqual(errorsOn(same.body), ['It is already in that category']);
+        const form = await officer.visitor.post(`/staff/cases/${filed.ref}/service`, {
+          service: 'make-a-complaint',
+          version: version(page.body),
+        });
+        assert.deepEqual(errorsOn(form.body), ['Choose a category from the list'], 'not a report');
+        const moved = await officer.visitor.post(`/staff/cases/${filed.ref}/service`, {
+          service: 'report-a-blocked-drain',
+          version: version(page.body),
+        });
+        assert.equal(moved.statusCode, 303);
+        const now = await cases.getById(filed.id);
+        assert.equal(now?.serviceCode, 'report-a-blocked-drain');
+        assert.equal(now?.team, 'Highways Drainage');
+      },
+    );
+
+    await t.test(
       'hiding a report takes it off the public site, with the reason for staff',
       async () => {
         const rude = await cases.openCase(

@@ -335,6 +335,43 @@ export class BackOffice {
     });
   }
 
+  /** Services a case may move to: the same kind of case, e.g. another report category. */
+  servicesLike(found: Case) {
+    return this.catalogue.services
+      .filter((s) => s.kind !== 'external' && s.caseKind === found.kind)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async moveToService(staff: Staff, ref: string, input: { service: string; version: string }) {
+    const found = await this.caseFor(staff, ref, 'change');
+    const service = this.servicesLike(found).find((s) => s.code === input.service);
+    if (!service) throw new ValidationError('Choose a category from the list', 'service');
+    if (service.code === found.serviceCode)
+      throw new ValidationError('It is already in that category', 'service');
+    // A report goes to the new category's team for its part of the county.
+    const area = (found.data as { location?: { area?: string | null } }).location?.area ?? null;
+    const team = service.kind === 'report' ? this.reports.teamFor(service, area) : service.team;
+    await this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, input.version);
+      await cases.moveToService(
+        found.id,
+        { code: service.code, name: service.name, team },
+        actorOf(staff),
+      );
+      await audit(
+        trx,
+        {
+          actor: staff,
+          action: 'case.service',
+          target: { type: 'case', id: found.ref },
+          before: { service: found.serviceCode, team: found.team },
+          after: { service: service.code, team },
+        },
+        this.clock(),
+      );
+    });
+  }
+
   /** Its followers follow the original from now on; the resident is told which one. */
   async markDuplicate(staff: Staff, ref: string, input: { original: string; version: string }) {
     const found = await this.caseFor(staff, ref, 'change');

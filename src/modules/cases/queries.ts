@@ -48,6 +48,7 @@ export function updateCase(
       | 'status'
       | 'updated_at'
       | 'closed_at'
+      | 'service_code'
       | 'team'
       | 'assignee_id'
       | 'due_at'

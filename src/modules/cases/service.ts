@@ -327,6 +327,32 @@ export class CaseService {
     });
   }
 
+  /** Moves the case to another service of the same kind (a report filed under the wrong category), and to its team. */
+  async moveToService(
+    caseId: number,
+    service: { code: string; name: string; team: string },
+    actor: Actor,
+  ) {
+    return this.transaction(async (cases, trx) => {
+      const current = await q.findById(trx, caseId);
+      if (!current) throw new NotFoundError('That case does not exist.');
+      const now = this.clock().toISOString();
+      await q.updateCase(trx, caseId, {
+        service_code: service.code,
+        team: service.team,
+        assignee_id: current.team === service.team ? current.assignee_id : null,
+        updated_at: now,
+      });
+      await cases.recordEvent(caseId, {
+        type: 'moved',
+        actor,
+        public: false,
+        body: `Moved to ${service.name} (${service.team}).`,
+        data: { fromService: current.service_code, toService: service.code, to: service.team },
+      });
+    });
+  }
+
   /** Moves the case to another team; it leaves whoever had it, who is in the old team. */
   async moveToTeam(caseId: number, team: string, actor: Actor) {
     return this.transaction(async (cases, trx) => {
