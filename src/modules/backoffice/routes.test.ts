@@ -308,7 +308,7 @@ for (const dialect of dialects()) {
         assert.equal(moved.statusCode, 303);
         const now = await cases.getById(filed.id);
         assert.equal(now?.serviceCode, 'report-a-blocked-drain');
-        assert.equal(now?.team, 'Highways Drainage');
+        assert.equal(now.team, 'Highways Drainage');
       },
     );
 
