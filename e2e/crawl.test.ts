@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import test, { type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
+import { surveyUrl, unsubscribeUrl } from '../src/modules/notifications/links.js';
 import { DEMO_EMAIL } from '../src/demo.js';
 import { newReference } from '../src/modules/cases/reference.js';
 import {
@@ -101,22 +102,26 @@ async function crawl(
 }
 
 /** Pages nothing links to, because you need something from an email or letter to get there. */
-async function unlinkedPages({ database }: RunningServer): Promise<string[]> {
+async function unlinkedPages({ database, config }: RunningServer): Promise<string[]> {
   const cases = await database.db
     .selectFrom('cases')
-    .select('ref')
+    .select(['id', 'ref'])
     .where('contact_email', '=', DEMO_EMAIL)
     .orderBy('id')
     .execute();
   const subscription = await database.db
     .selectFrom('subscriptions')
-    .select('token')
+    .select('id')
     .orderBy('id')
     .executeTakeFirst();
   assert.ok(cases.length > 0, 'the demo data has cases');
+  // Links from emails: stop updates, and the satisfaction question.
+  const settings = { publicUrl: config.publicUrl, secret: config.sessionSecret };
+  const path = (url: string) => new URL(url).pathname;
   return [
     ...cases.map(({ ref }) => `/track/${ref}`),
-    ...(subscription ? [`/track/unsubscribe/${subscription.token}`] : []),
+    ...(subscription ? [path(unsubscribeUrl(settings, subscription.id))] : []),
+    ...cases.slice(0, 1).map(({ id }) => path(surveyUrl(settings, id))),
   ];
 }
 
@@ -152,7 +157,7 @@ async function checkSite(
   const mode = `JavaScript ${javaScript ? 'on' : 'off'}`;
   t.diagnostic(
     `${mode}: crawled ${fromHome.visited.length} pages reachable from the home page and ` +
-      `${fromReferences.visited.length} more from case references (progress and unsubscribe pages)`,
+      `${fromReferences.visited.length} more from case references (progress pages, and the unsubscribe and satisfaction pages emails link to)`,
   );
   console.log(
     `${mode}: ${fromHome.visited.length} pages from home + ${fromReferences.visited.length} from references:`,

@@ -123,6 +123,7 @@ await test('a new resident reports a pothole with a photo and follows it to the 
   assert.equal(update?.subject, `Update on your report ${ref}: Action scheduled`);
   assert.match(update.text, /A repair crew will fill it on Thursday\./);
   assert.match(update.text, new RegExp(`/reports/${ref}`));
-  assert.match(update.text, /To stop these emails: .*\/track\/unsubscribe\//);
+  assert.match(update.text, /Stop getting these emails: .*\/notifications\/unsubscribe\//);
+  assert.match(update.html ?? '', /A repair crew will fill it on Thursday\./);
   browser.assertNoConsoleErrors(page);
 });

@@ -22,7 +22,7 @@ const branding: Branding = {
   publicUrl,
   colour: '#00703c',
 };
-const unsubscribeUrl = `${publicUrl}/track/unsubscribe/tok-123`;
+const unsubscribeUrl = `${publicUrl}/notifications/unsubscribe/tok-123`;
 
 // A realistic worst case: an 80-character title.
 const longTitle =
