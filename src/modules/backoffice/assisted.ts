@@ -26,6 +26,12 @@ export function startAssisting(session: Session, channel: AssistedChannel): void
   session.set(ASSISTING, channel);
 }
 
+/** How the resident an agent is helping contacted them, while assisted digital is on. */
+export function assistingChannel(session: Session): AssistedChannel | undefined {
+  const channel = session.get(ASSISTING);
+  return channel === 'phone' || channel === 'face_to_face' ? channel : undefined;
+}
+
 export function stopAssisting(session: Session): void {
   session.delete(ASSISTING);
 }
@@ -46,8 +52,8 @@ export const assistedPlugin = fp(
   (app: FastifyInstance, _options: unknown, done: () => void) => {
     app.decorateRequest('assistingAgent', null);
     app.addHook('onRequest', async (request) => {
-      const channel = request.session.get(ASSISTING);
-      if (channel !== 'phone' && channel !== 'face_to_face') return;
+      const channel = assistingChannel(request.session);
+      if (!channel) return;
       const path = request.url.split('?')[0] ?? '';
       if (/^\/(staff|account)(\/|$)/.test(path)) return;
       const account = request.account;

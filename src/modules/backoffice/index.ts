@@ -15,7 +15,7 @@ import { signedInOnly } from '../account/current.js';
 import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
 import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
-import { startAssisting, stopAssisting } from './assisted.js';
+import { assistingChannel, startAssisting, stopAssisting } from './assisted.js';
 import { CONTACT_CHANNELS, CONTACT_OUTCOMES, type QueueQuery } from './service.js';
 
 type Body = Record<string, unknown>;
@@ -33,6 +33,14 @@ const text = (body: Body, name: string) => {
   const value = body[name];
   return typeof value === 'string' ? value : '';
 };
+
+/** What the last change did, once: reading it forgets it. */
+function takeFlash(request: FastifyRequest): string | undefined {
+  const flash = request.session.get(FLASH);
+  if (flash === undefined) return undefined;
+  request.session.delete(FLASH);
+  return typeof flash === 'string' ? flash : undefined;
+}
 
 /** The member of staff on a back-office route (the hook below has checked there is one). */
 function staffOf(request: FastifyRequest): Staff {
@@ -320,15 +328,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
   };
 
   app.get<{ Params: { ref: string } }>('/staff/cases/:ref', (request, reply) => {
-    const flash = request.session.get(FLASH);
-    if (flash !== undefined) request.session.delete(FLASH);
-    return casePage(
-      reply,
-      staffOf(request),
-      request.params.ref,
-      undefined,
-      typeof flash === 'string' ? flash : undefined,
-    );
+    return casePage(reply, staffOf(request), request.params.ref, undefined, takeFlash(request));
   });
 
   /** Each change to a case: done and back to the case, or the case again with what went wrong. */
@@ -471,14 +471,12 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
 
   app.get('/staff/assist', async (request, reply) => {
     const staff = staffOf(request);
-    const assisting = request.session.get('assisting');
-    const flash = request.session.get(FLASH);
-    if (flash !== undefined) request.session.delete(FLASH);
+    const assisting = assistingChannel(request.session);
     return reply.render('backoffice/views/assist.njk', {
       pageTitle: 'Help a resident',
       staff,
-      flash,
-      assisting: typeof assisting === 'string' ? CHANNEL_NAMES[assisting] : undefined,
+      flash: takeFlash(request),
+      assisting: assisting && CHANNEL_NAMES[assisting],
     });
   });
 
