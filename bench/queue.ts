@@ -391,6 +391,7 @@ async function planOf(
     services.accounts,
     services.catalogue,
     services.reports,
+    services.settings,
   );
   await office.queue(staff, query).catch((err: unknown) => {
     if (!(err instanceof CaptureDone)) throw err;

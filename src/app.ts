@@ -36,6 +36,7 @@ import { catalogueModule } from './modules/catalogue/index.js';
 import { formsModule } from './modules/forms/index.js';
 import { SavedForms } from './modules/forms/saved.js';
 import { CatalogueService } from './modules/catalogue/service.js';
+import { ServiceSettings } from './modules/catalogue/settings.js';
 import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
 import { homeModule } from './modules/home/index.js';
@@ -58,6 +59,7 @@ export function createServices(database: Database<DB>, config: Config) {
     councilName: config.council.name,
   });
   const reports = new ReportService(cases, catalogue, config.council);
+  const settings = new ServiceSettings(database.db, catalogue, config.council.unitCosts);
   return {
     cases,
     catalogue,
@@ -74,7 +76,8 @@ export function createServices(database: Database<DB>, config: Config) {
       councilName: config.council.name,
     }),
     reports,
-    backOffice: new BackOffice(database.db, cases, accounts, catalogue, reports),
+    settings,
+    backOffice: new BackOffice(database.db, cases, accounts, catalogue, reports, settings),
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -237,6 +240,10 @@ export async function buildApp(
       })
     : undefined;
   app.addHook('onReady', async () => {
+    // Administrators' team and SLA choices apply on every node, now and when changed.
+    await services.settings.listen(bus, (err) => {
+      logger.error({ err }, 'could not reload the service settings');
+    });
     // Web push keys are made on the first start and kept; a later start finds them.
     await services.notifications.vapidKeys().catch((err: unknown) => {
       logger.error({ err }, 'web push is off: its keys could not be loaded');

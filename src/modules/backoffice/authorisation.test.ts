@@ -94,6 +94,11 @@ const MATRIX: Record<string, readonly number[]> = {
   // Adding a member of staff shows the staff page again, saying so: 200, not a redirect.
   'POST /staff/admin/staff':          [303,   403,    303,  403,  403,    403,  403,  403,  200],
   'GET /staff/admin/audit':           [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'GET /staff/admin/services':        [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'GET /staff/admin/services/:code':  [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/services/:code': [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  'GET /staff/admin/costs':           [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/costs':          [303,   403,    303,  403,  403,    403,  403,  403,  303],
 };
 
 const expected = (route: string, who: Who): number => {
@@ -215,6 +220,18 @@ for (const dialect of dialects()) {
           return { channel: 'phone' };
         case 'finish':
           return {};
+        case ':code':
+          return { team: 'Highways', slaDays: '5' };
+        case 'costs':
+          return {
+            web: '0.15',
+            app: '0.15',
+            api: '0.15',
+            chat: '1.00',
+            email: '1.50',
+            phone: '2.83',
+            face_to_face: '8.62',
+          };
         case 'contacts':
           return { channel: 'phone', outcome: 'answered', couldBeOnline: 'no' };
         default:
@@ -249,8 +266,13 @@ for (const dialect of dialects()) {
         .orderBy('id', 'desc')
         .limit(1)
         .execute();
-      if (path === 'contacts') {
-        assert.equal(last?.action, 'contact.log', message);
+      if (path === 'contacts' || path === ':code' || path === 'costs') {
+        const actions = {
+          contacts: 'contact.log',
+          ':code': 'service.settings',
+          costs: 'unit-costs',
+        };
+        assert.equal(last?.action, actions[path], message);
         return;
       }
       if (path === 'staff') {
@@ -287,6 +309,7 @@ for (const dialect of dialects()) {
           const url = pattern
             .replace(':ref', found.ref)
             .replace(':id', 'no-such-photo')
+            .replace(':code', 'report-a-pothole')
             .replace(':rendition', 'thumb.jpg');
           let caseVersion = found.updatedAt.toISOString();
           if (isStaff(who)) {
@@ -312,6 +335,8 @@ for (const dialect of dialects()) {
             else if (route === 'POST /staff/assist') assert.equal(location, '/', label);
             else if (route === 'POST /staff/assist/finish')
               assert.equal(location, '/staff/assist', label);
+            else if (route.startsWith('POST /staff/admin/'))
+              assert.equal(location, route.replace('POST ', '').replace('/:code', ''), label);
             else assert.equal(location, `/staff/cases/${found.ref}`, label);
           }
           if (method === 'GET' && !isStaff(who))
@@ -350,7 +375,9 @@ for (const dialect of dialects()) {
         for (const route of Object.keys(MATRIX).filter((r) => r.startsWith('POST'))) {
           if (expected(route, who) === 403) continue; // Already refused for who they are.
           const found = route.startsWith('POST /staff/cases/') ? await fresh() : reading;
-          const url = (route.split(' ')[1] ?? '').replace(':ref', found.ref);
+          const url = (route.split(' ')[1] ?? '')
+            .replace(':ref', found.ref)
+            .replace(':code', 'report-a-pothole');
           const before = await snapshot(found);
           const res = await app.app.inject({
             method: 'POST',

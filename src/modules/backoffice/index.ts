@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
+import { CHANNELS } from '../../platform/config.js';
 import {
   ConflictError,
   DomainError,
@@ -463,6 +464,9 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
   // ---- Assisted digital and the contact log ----------------------------------------------
 
   const CHANNEL_NAMES: Record<string, string> = {
+    web: 'Website',
+    app: 'The app',
+    api: 'Other systems (API)',
     phone: 'Phone',
     face_to_face: 'Face to face',
     email: 'Email',
@@ -641,6 +645,102 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
       throw err;
     }
     return staffPage(reply, {}, {}, `Saved. We have emailed ${email.toLowerCase()}.`);
+  });
+
+  // Teams, SLAs and unit costs, over what the council's files say.
+  app.get('/staff/admin/services', async (request, reply) => {
+    const staff = adminOnly(request);
+    return reply.render('backoffice/views/services.njk', {
+      pageTitle: 'Services: teams and SLAs',
+      staff,
+      flash: takeFlash(request),
+      services: [...services.catalogue.services]
+        .filter((s) => s.kind !== 'external')
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((s) => ({ ...s, settings: office.settings.describe(s.code) })),
+    });
+  });
+
+  const servicePage = async (
+    reply: FastifyReply,
+    staff: Staff,
+    code: string,
+    values?: Body,
+    error?: ValidationError,
+  ) => {
+    const service = services.catalogue.byCode(code);
+    const settings = office.settings.describe(code);
+    if (!service || !settings) throw new NotFoundError('There is no such service.');
+    const errors = Object.fromEntries((error?.fieldErrors ?? []).map((e) => [e.field, e.message]));
+    return reply.code(error ? 400 : 200).render('backoffice/views/service-settings.njk', {
+      pageTitle: `${service.name}: team and SLA`,
+      staff,
+      service,
+      settings,
+      values: values ?? { team: settings.now.team, slaDays: String(settings.now.slaDays) },
+      errors,
+      errorSummary: (error?.fieldErrors ?? []).map((e) => ({
+        text: e.message,
+        href: `#${e.field}`,
+      })),
+      teams: office.teams(),
+    });
+  };
+
+  app.get<{ Params: { code: string } }>('/staff/admin/services/:code', (request, reply) =>
+    servicePage(reply, adminOnly(request), request.params.code),
+  );
+
+  app.post<{ Params: { code: string }; Body: Body }>(
+    '/staff/admin/services/:code',
+    async (request, reply) => {
+      const admin = adminOnly(request);
+      try {
+        await office.setServiceSettings(admin, request.params.code, {
+          team: text(request.body, 'team'),
+          slaDays: text(request.body, 'slaDays'),
+        });
+      } catch (err) {
+        if (err instanceof ValidationError)
+          return servicePage(reply, admin, request.params.code, request.body, err);
+        throw err;
+      }
+      request.session.set(FLASH, 'Saved. New cases use it from now on.');
+      return reply.redirect('/staff/admin/services', 303);
+    },
+  );
+
+  const costsPage = (reply: FastifyReply, staff: Staff, values?: Body, error?: ValidationError) => {
+    const costs = office.settings.unitCosts();
+    return reply.code(error ? 400 : 200).render('backoffice/views/unit-costs.njk', {
+      pageTitle: 'What each channel costs',
+      staff,
+      flash: error ? undefined : takeFlash(reply.request),
+      channels: CHANNELS.map((channel) => ({
+        channel,
+        name: CHANNEL_NAMES[channel] ?? channel.replace('_', ' '),
+        value: values ? text(values, channel) : (costs[channel] / 100).toFixed(2),
+        error: error?.fieldErrors.find((e) => e.field === channel)?.message,
+      })),
+      errorSummary: (error?.fieldErrors ?? []).map((e) => ({
+        text: e.message,
+        href: `#${e.field}`,
+      })),
+    });
+  };
+
+  app.get('/staff/admin/costs', (request, reply) => costsPage(reply, adminOnly(request)));
+
+  app.post<{ Body: Body }>('/staff/admin/costs', async (request, reply) => {
+    const admin = adminOnly(request);
+    try {
+      await office.setUnitCosts(admin, request.body as Record<string, string>);
+    } catch (err) {
+      if (err instanceof ValidationError) return costsPage(reply, admin, request.body, err);
+      throw err;
+    }
+    request.session.set(FLASH, 'Saved.');
+    return reply.redirect('/staff/admin/costs', 303);
   });
 
   app.get<{ Querystring: Query }>('/staff/admin/audit', async (request, reply) => {

@@ -477,6 +477,53 @@ for (const dialect of dialects()) {
       },
     );
 
+    await t.test('administrators set a service’s team and SLA, and the channel costs', async () => {
+      assert.equal((await officer.visitor.get('/staff/admin/services')).statusCode, 403);
+      const list = await admin.visitor.get('/staff/admin/services');
+      assert.equal(list.statusCode, 200);
+      const page = await admin.visitor.get('/staff/admin/services/make-a-complaint');
+      assert.match(page.body, /The council’s service file says/);
+      const bad = await admin.visitor.post('/staff/admin/services/make-a-complaint', {
+        team: ' ',
+        slaDays: 'ten',
+      });
+      assert.equal(bad.statusCode, 400);
+      assert.deepEqual(errorsOn(bad.body), [
+        'Enter the team that handles it',
+        'Enter the working days as a whole number from 0 to 365',
+      ]);
+      const saved = await admin.visitor.post('/staff/admin/services/make-a-complaint', {
+        team: 'Customer Feedback',
+        slaDays: '15',
+      });
+      assert.equal(saved.statusCode, 303);
+      const described = await app.app.inject('/api/v1/services/make-a-complaint');
+      assert.deepEqual(
+        (({ team, sla_days }) => ({ team, sla_days }))(
+          described.json<{ team: string; sla_days: number }>(),
+        ),
+        { team: 'Customer Feedback', sla_days: 15 },
+        'new cases use it at once',
+      );
+      assert.equal((await admin.visitor.get('/staff/admin/services/nope')).statusCode, 404);
+
+      const costs = await admin.visitor.get('/staff/admin/costs');
+      assert.match(costs.body, /value="2.83"/);
+      const wrong = await admin.visitor.post('/staff/admin/costs', { phone: 'lots' });
+      assert.equal(wrong.statusCode, 400);
+      assert.ok(errorsOn(wrong.body).includes('Enter the cost in pounds and pence, like 2.83'));
+      const channels = { web: '0.15', app: '0.15', api: '0.15', chat: '1.00', email: '1.50' };
+      const done = await admin.visitor.post('/staff/admin/costs', {
+        ...channels,
+        phone: '£3.10',
+        face_to_face: '9',
+      });
+      assert.equal(done.statusCode, 303);
+      const after = await admin.visitor.get('/staff/admin/costs');
+      assert.match(after.body, /value="3.10"/);
+      assert.match(after.body, /value="9.00"/);
+    });
+
     await t.test(
       'administrators add staff; others cannot; the audit log cannot be changed',
       async () => {

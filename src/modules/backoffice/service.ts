@@ -10,6 +10,8 @@ import {
 import type { AccountService } from '../account/service.js';
 import type { CatalogueService } from '../catalogue/service.js';
 import type { ReportService } from '../reports/service.js';
+import type { ServiceSettings } from '../catalogue/settings.js';
+import { CHANNELS, type Channel } from '../../platform/config.js';
 import { CASE_KINDS, type CaseKindName, statusDefinition } from '../cases/kinds.js';
 import type { QueueFilter } from '../cases/queries.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
@@ -61,6 +63,7 @@ export class BackOffice {
     private readonly accounts: AccountService,
     private readonly catalogue: CatalogueService,
     private readonly reports: ReportService,
+    readonly settings: ServiceSettings,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -538,6 +541,70 @@ export class BackOffice {
         target: { type: 'account', id: String(accountId) },
         before,
         after: { email: input.email.trim().toLowerCase(), role: input.role, team: input.team },
+      },
+      this.clock(),
+    );
+  }
+
+  /** A service's team and SLA, over the catalogue file's. */
+  async setServiceSettings(
+    admin: Staff,
+    code: string,
+    input: { team: string; slaDays: string },
+  ): Promise<void> {
+    if (admin.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
+    const current = this.settings.describe(code);
+    if (!current) throw new NotFoundError('There is no such service.');
+    const errors: { field: string; message: string }[] = [];
+    const team = input.team.trim().replace(/\s+/g, ' ');
+    if (!team) errors.push({ field: 'team', message: 'Enter the team that handles it' });
+    else if (team.length > 80)
+      errors.push({ field: 'team', message: 'Keep the team name to 80 characters' });
+    const slaDays = /^\d{1,3}$/.test(input.slaDays.trim()) ? Number(input.slaDays.trim()) : NaN;
+    if (Number.isNaN(slaDays) || slaDays > 365)
+      errors.push({
+        field: 'slaDays',
+        message: 'Enter the working days as a whole number from 0 to 365',
+      });
+    if (errors.length) throw ValidationError.forFields(errors);
+    await this.settings.setService(code, { team, slaDays });
+    await audit(
+      this.db,
+      {
+        actor: admin,
+        action: 'service.settings',
+        target: { type: 'service', id: code },
+        before: { team: current.now.team, slaDays: current.now.slaDays },
+        after: { team, slaDays },
+      },
+      this.clock(),
+    );
+  }
+
+  /** What a transaction costs on each channel, in pence, for the channel-shift figures. */
+  async setUnitCosts(admin: Staff, input: Record<string, string>): Promise<void> {
+    if (admin.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
+    const before = this.settings.unitCosts();
+    const costs = { ...before };
+    const errors: { field: string; message: string }[] = [];
+    for (const channel of CHANNELS) {
+      const given = (input[channel] ?? '').trim().replace(/^£/, '');
+      if (!/^\d{1,4}(\.\d{1,2})?$/.test(given)) {
+        errors.push({ field: channel, message: `Enter the cost in pounds and pence, like 2.83` });
+        continue;
+      }
+      costs[channel as Channel] = Math.round(Number(given) * 100);
+    }
+    if (errors.length) throw ValidationError.forFields(errors);
+    await this.settings.setUnitCosts(costs);
+    await audit(
+      this.db,
+      {
+        actor: admin,
+        action: 'unit-costs',
+        target: { type: 'council', id: 'unit costs' },
+        before,
+        after: costs,
       },
       this.clock(),
     );

@@ -15,6 +15,8 @@ import type {
 import type {
   AuditLogTable,
   ContactLogTable,
+  ServiceSettingTable,
+  UnitCostTable,
   DeliveryTable,
   JobTable,
   MailboxTable,
@@ -45,4 +47,6 @@ export interface DB {
   settings: SettingTable;
   audit_log: AuditLogTable;
   contact_log: ContactLogTable;
+  service_settings: ServiceSettingTable;
+  unit_costs: UnitCostTable;
 }

@@ -13,6 +13,7 @@ import { accountProfile } from './20261129T1130_account_profile.js';
 import { notifications } from './20261129T1200_notifications.js';
 import { backOffice } from './20261129T1300_back_office.js';
 import { contactLog } from './20261129T1310_contact_log.js';
+import { serviceSettings } from './20261129T1320_service_settings.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T1200_notifications': notifications,
   '20261129T1300_back_office': backOffice,
   '20261129T1310_contact_log': contactLog,
+  '20261129T1320_service_settings': serviceSettings,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

@@ -104,3 +104,18 @@ export interface ContactLogTable {
   could_be_online: number;
   note: string | null;
 }
+
+/** An administrator's choice of team and SLA for a service, over the catalogue file's. */
+export interface ServiceSettingTable {
+  service_code: string;
+  team: string;
+  sla_days: number;
+  updated_at: string;
+}
+
+/** An administrator's cost of one transaction on a channel, in pence, over council.yaml's. */
+export interface UnitCostTable {
+  channel: string;
+  pence: number;
+  updated_at: string;
+}
