@@ -11,7 +11,7 @@ import type { AccountService } from '../account/service.js';
 import type { CatalogueService } from '../catalogue/service.js';
 import type { ReportService } from '../reports/service.js';
 import type { ServiceSettings } from '../catalogue/settings.js';
-import { CHANNELS, type Channel } from '../../platform/config.js';
+import { CHANNELS } from '../../platform/config.js';
 import { CASE_KINDS, type CaseKindName, statusDefinition } from '../cases/kinds.js';
 import type { QueueFilter } from '../cases/queries.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
@@ -593,7 +593,7 @@ export class BackOffice {
         errors.push({ field: channel, message: `Enter the cost in pounds and pence, like 2.83` });
         continue;
       }
-      costs[channel as Channel] = Math.round(Number(given) * 100);
+      costs[channel] = Math.round(Number(given) * 100);
     }
     if (errors.length) throw ValidationError.forFields(errors);
     await this.settings.setUnitCosts(costs);
