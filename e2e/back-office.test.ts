@@ -308,6 +308,37 @@ async function journey(t: TestContext, javaScript: boolean) {
   assert.match(rows.join('\n'), /fixed/);
   assert.match(rows.join('\n'), /action_scheduled/);
   await checkAccessibility(admin);
+
+  // 7. Every other back-office page, and each form sent empty, passes axe too.
+  for (const path of [
+    '/staff/dashboard',
+    `/staff/cases?search=${encodeURIComponent('WM1 1AA')}&team=all`,
+    '/staff/assist',
+    '/staff/contacts',
+    '/staff/admin/services',
+    '/staff/admin/services/report-a-pothole',
+    '/staff/admin/costs',
+  ]) {
+    const response = await admin.goto(`${server.baseUrl}${path}`);
+    assert.equal(response?.status(), 200, path);
+    await checkAccessibility(admin);
+  }
+  for (const [path, button] of [
+    ['/staff/contacts', 'Log contact'],
+    ['/staff/assist', 'Start'],
+  ] as const) {
+    await admin.goto(`${server.baseUrl}${path}`);
+    await admin.getByRole('button', { name: button }).click();
+    await admin.locator('.govuk-error-summary').waitFor();
+    await checkAccessibility(admin);
+  }
+  await admin.goto(`${server.baseUrl}/staff/cases?team=all`);
+  await admin.locator('main tbody input[type=checkbox]').first().check();
+  await admin.getByText('Change the selected cases').click();
+  await admin.getByRole('radio', { name: 'Status' }).check();
+  await admin.getByRole('button', { name: 'Change selected cases' }).click();
+  await admin.getByRole('heading', { name: 'What happened to each case' }).waitFor();
+  await checkAccessibility(admin);
   browser.assertNoConsoleErrors(admin);
 }
 
