@@ -84,7 +84,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
     return {
       near: place?.point,
       team: team !== undefined && office.teams().includes(team) ? team : undefined,
-      service: q.service || undefined,
+      service: q.service && services.catalogue.byCode(q.service) ? q.service : undefined,
       status: q.status === 'any' ? undefined : (q.status ?? 'open'),
       assigned: q.assigned === 'me' || q.assigned === 'none' ? q.assigned : undefined,
       overdue: q.overdue === 'yes',
@@ -136,6 +136,13 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
         { value: '', text: 'Anyone or no one', selected: query.assigned === undefined },
         { value: 'me', text: 'Me', selected: query.assigned === 'me' },
         { value: 'none', text: 'No one', selected: query.assigned === 'none' },
+      ],
+      serviceItems: [
+        { value: '', text: 'Any service', selected: query.service === undefined },
+        ...[...services.catalogue.services]
+          .filter((s) => s.kind !== 'external')
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((s) => ({ value: s.code, text: s.name, selected: s.code === query.service })),
       ],
       sortItems: Object.entries(SORTS).map(([value, label]) => ({
         value,

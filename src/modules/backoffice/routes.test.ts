@@ -57,6 +57,11 @@ for (const dialect of dialects()) {
         .map((a) => a.textContent.trim());
       assert.ok(refs.includes(pothole.ref));
       assert.ok(!refs.includes(book.ref), 'another team’s case is not in their queue');
+      const libraryOnly = await officer.visitor.get(
+        '/staff/cases?team=all&service=renew-library-books',
+      );
+      assert.match(libraryOnly.body, new RegExp(book.ref));
+      assert.doesNotMatch(libraryOnly.body, new RegExp(pothole.ref));
       const everyone = await officer.visitor.get('/staff/cases?team=all');
       assert.match(everyone.body, new RegExp(book.ref));
       const byEmail = await officer.visitor.get('/staff/cases?team=all&search=SAM%40example.org');
