@@ -276,6 +276,21 @@ export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'
  * TIMERS). Being a separate world, neither axe nor that setTimeout touches the page's scripts.
  */
 export async function checkAccessibility(page: Page): Promise<void> {
+  // Very rarely axe.run never settles (its watchdog timers never fire in our world, see
+  // TIMERS), which would hang the whole run: give it a minute, then once more in a new world.
+  try {
+    await runAxe(page);
+  } catch (err) {
+    if (!(err instanceof AxeTimeout)) throw err;
+    await runAxe(page);
+  }
+}
+
+class AxeTimeout extends Error {}
+
+const AXE_TIMEOUT_MS = 60_000;
+
+async function runAxe(page: Page): Promise<void> {
   axeSource ??= readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
   const source = await axeSource;
   const cdp = await page.context().newCDPSession(page);
@@ -290,11 +305,21 @@ export async function checkAccessibility(page: Page): Promise<void> {
     if (loaded.exceptionDetails)
       throw new Error(`axe-core did not load: ${loaded.exceptionDetails.text}`);
     const options = { runOnly: { type: 'tag', values: WCAG_TAGS }, resultTypes: ['violations'] };
-    const run = await cdp.send('Runtime.evaluate', {
-      expression: `axe.run(document, ${JSON.stringify(options)}).then((results) => JSON.stringify(results.violations))`,
-      contextId,
-      awaitPromise: true,
-      returnByValue: true,
+    let timer: NodeJS.Timeout | undefined;
+    const run = await Promise.race([
+      cdp.send('Runtime.evaluate', {
+        expression: `axe.run(document, ${JSON.stringify(options)}).then((results) => JSON.stringify(results.violations))`,
+        contextId,
+        awaitPromise: true,
+        returnByValue: true,
+      }),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(new AxeTimeout(`axe-core did not finish on ${page.url()} within a minute`));
+        }, AXE_TIMEOUT_MS);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
     });
     if (run.exceptionDetails || typeof run.result.value !== 'string')
       throw new Error(
