@@ -4,6 +4,8 @@ import { createServices, openDatabase } from './app.js';
 import { seedDemo } from './demo.js';
 import { createSenders, jobHandlers } from './jobs.js';
 import { start } from './main.js';
+import { audit } from './modules/backoffice/audit.js';
+import { STAFF_ROLES } from './modules/backoffice/roles.js';
 import { CatalogueError } from './modules/catalogue/definition.js';
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
@@ -18,6 +20,11 @@ const USAGE = `Usage: shire <command>
   migrate          bring the database schema up to date
   seed-demo        add the demo council's cases (once; running it again changes nothing)
   backup FILE      copy the SQLite database to FILE while it is in use
+  staff EMAIL ROLE [TEAM]
+                   give someone back-office access: ROLE is agent, officer, lead or admin
+                   (officer and lead need a TEAM), or resident to take it away. Someone new
+                   is emailed a link to choose a password. This is how the first
+                   administrator is made; after that, administrators use /staff/admin/staff.
 `;
 
 async function withDatabase<T>(
@@ -86,6 +93,43 @@ async function run(argv: string[]): Promise<void> {
         await sql`vacuum into ${path.resolve(target)}`.execute(database.db);
       });
       console.log(`Copied the database to ${path.resolve(target)}`);
+      return;
+    }
+    case 'staff': {
+      const [email = '', role = '', ...words] = args;
+      const team = words.join(' ') || null;
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || ![...STAFF_ROLES, 'resident'].includes(role))
+        throw new ConfigError(
+          'staff: say who and what, e.g. shire staff ana@westmoor.gov.uk admin, or shire staff sam@westmoor.gov.uk officer Highways',
+        );
+      if ((role === 'officer' || role === 'lead') && !team)
+        throw new ConfigError(
+          `staff: ${role === 'officer' ? 'an officer' : 'a team lead'} works a team's cases: name the team after the role`,
+        );
+      await withDatabase(config, async (database) => {
+        const services = createServices(database, config);
+        const teams = services.backOffice.teams();
+        if (team && !teams.includes(team))
+          throw new ConfigError(`staff: there is no team "${team}". Teams: ${teams.join(', ')}`);
+        const { accountId, before } = await services.accounts.setStaffRole({
+          name: email.split('@')[0] ?? email,
+          email,
+          role,
+          team: role === 'admin' || role === 'resident' ? null : team,
+        });
+        await audit(database.db, {
+          actor: { id: null, name: 'shire staff (command line)' },
+          action: before ? 'staff.role' : 'staff.create',
+          target: { type: 'account', id: String(accountId) },
+          before,
+          after: { email: email.toLowerCase(), role, team },
+        });
+        console.log(
+          before
+            ? `${email} now has the role ${role}. They have been told by email.`
+            : `${email} has a new ${role} account. They have been emailed a link to choose a password (in development, read it at /dev/mailbox).`,
+        );
+      });
       return;
     }
     default:
