@@ -47,8 +47,19 @@ export async function measure(url: string, seconds: number, connections = 10): P
   };
 }
 
-function percentile(sorted: number[], p: number): number {
+/** The p-th percentile of already sorted values (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+/** A positive whole number from the environment (e.g. NEARBY_ROWS), or the default. */
+export function countFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive whole number, not "${raw}"`);
+  return value;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -28,7 +28,7 @@ import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import type { DB } from '../src/platform/db/types.js';
 import { coveringRanges, distanceMetres, geohashOf, type Point } from '../src/platform/geo/geo.js';
 import { seededRandom } from '../test/random.js';
-import { run, table } from './lib.js';
+import { countFromEnv, percentile, run, table } from './lib.js';
 
 const GOAL_P99_MS = 10;
 const ROWS = countFromEnv('NEARBY_ROWS', 1_000_000);
@@ -75,15 +75,6 @@ const OPEN_STATUSES = REPORT_STATUSES.filter(([, s]) => s.open311 === 'open').ma
 const CLOSED_STATUSES = REPORT_STATUSES.filter(([, s]) => s.open311 === 'closed').map(
   ([name]) => name,
 );
-
-function countFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-  return value;
-}
 
 /** Seeded, so every run and both databases get the same reports and questions. */
 function randomSource(seed: number) {
@@ -271,10 +262,6 @@ async function plans(database: Database<DB>): Promise<string[]> {
     plans.push(`${q.name}:\n    ${[...new Set(shape)].join('\n    ')}`);
   }
   return plans;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
 interface Timing {

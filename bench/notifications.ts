@@ -43,7 +43,7 @@ import { mailOptions, smtpSender } from '../src/platform/outbox/mailer.js';
 import type { Email } from '../src/platform/outbox/senders.js';
 import { Worker } from '../src/platform/outbox/worker.js';
 import { seededRandom } from '../test/random.js';
-import { run, table } from './lib.js';
+import { countFromEnv, run, table } from './lib.js';
 
 const GOAL_RATIO = 0.7;
 const COUNT = countFromEnv('NOTIFICATION_COUNT', 10_000);
@@ -51,15 +51,6 @@ const ROUNDS = countFromEnv('NOTIFICATION_ROUNDS', 2);
 /** Deliveries queued per transaction. */
 const QUEUE_BATCH = 500;
 const TEMPLATE = 'case-status-changed';
-
-function countFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-  return value;
-}
 
 /**
  * A local relay that takes everything and only counts: the stream is drained, never parsed.

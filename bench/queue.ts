@@ -48,8 +48,9 @@ import { Database, type Dialect } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import type { DB } from '../src/platform/db/types.js';
 import { createLogger } from '../src/platform/logger.js';
+import { ASSET_CACHE_DIR } from '../test/helper.js';
 import { seededRandom } from '../test/random.js';
-import { run, table } from './lib.js';
+import { countFromEnv, percentile, run, table } from './lib.js';
 
 const GOAL_P99_MS = 50;
 const ROWS = countFromEnv('QUEUE_ROWS', 1_000_000);
@@ -69,19 +70,8 @@ const SIZE_RANGE = 2_000;
 /** Each resident has about this many cases, so a search by email finds a handful. */
 const CASES_PER_RESIDENT = 5;
 const PAGE_SIZE = 50;
-/** Shared with the tests, so a bench after a test run does not rebuild the CSS and JavaScript. */
-const ASSET_CACHE_DIR = path.resolve('.cache/assets');
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
 const PASSWORD = 'quiet lantern meadow bench';
-
-function countFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-  return value;
-}
 
 // ---- The cases ----------------------------------------------------------------------------
 
@@ -407,10 +397,6 @@ async function planOf(
 }
 
 // ---- Timing -------------------------------------------------------------------------------
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
 
 interface Timing {
   name: string;

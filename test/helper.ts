@@ -198,3 +198,21 @@ export class Visitor {
     if (csrf) this.csrf = csrf;
   }
 }
+
+/** Every route of the app as "METHOD /path", read from Fastify's own route tree. */
+export function routesOf(app: FastifyInstance): Set<string> {
+  const routes = new Set<string>();
+  const parents: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const match = /^((?:[│ ] {3}|\s{4})*)(?:[├└]── )(\S+) \(([^)]+)\)/.exec(line);
+    if (!match) continue;
+    const [, indent = '', segment = '', methods = ''] = match;
+    const depth = indent.length / 4;
+    parents.length = depth;
+    const path = parents.join('') + segment;
+    parents.push(segment);
+    for (const method of methods.split(', '))
+      if (method !== 'HEAD') routes.add(`${method} ${path.replace(/^\/\//, '/')}`);
+  }
+  return routes;
+}

@@ -6,28 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildTestApp, dialects, screen, Visitor } from '../../../test/helper.js';
+import { buildTestApp, dialects, routesOf, screen, Visitor } from '../../../test/helper.js';
 import { CaseService, type Case } from '../cases/service.js';
 import { newResident, signIn, signUp } from './testing.js';
-
-/** Every route of the app as "METHOD /path", read from Fastify's own route tree. */
-function routesOf(app: FastifyInstance): Set<string> {
-  const routes = new Set<string>();
-  const parents: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^((?:[│ ] {3}|\s{4})*)(?:[├└]── )(\S+) \(([^)]+)\)/.exec(line);
-    if (!match) continue;
-    const [, indent = '', segment = '', methods = ''] = match;
-    const depth = indent.length / 4;
-    parents.length = depth;
-    const path = parents.join('') + segment;
-    parents.push(segment);
-    for (const method of methods.split(', '))
-      if (method !== 'HEAD') routes.add(`${method} ${path.replace(/^\/\//, '/')}`);
-  }
-  return routes;
-}
 
 /** Routes behind sign-in: each is tried as nobody and as another resident below. */
 const SIGNED_IN = [

@@ -13,6 +13,7 @@ import {
 import { photoContentType } from '../reports/photos.js';
 import { RENDITIONS, type Rendition } from '../reports/service.js';
 import { signedInOnly } from '../account/current.js';
+import { errorSummary } from '../account/inputs.js';
 import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
 import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
@@ -34,6 +35,11 @@ const text = (body: Body, name: string) => {
   const value = body[name];
   return typeof value === 'string' ? value : '';
 };
+
+/** Each field's message from a validation error, for its field and the error summary. */
+function messagesOf(error: ValidationError | undefined): Record<string, string> {
+  return Object.fromEntries((error?.fieldErrors ?? []).map((e) => [e.field, e.message]));
+}
 
 /** What the last change did, once: reading it forgets it. */
 function takeFlash(request: FastifyRequest): string | undefined {
@@ -524,11 +530,8 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
       staff,
       flash,
       values,
-      errors: Object.fromEntries((error?.fieldErrors ?? []).map((e) => [e.field, e.message])),
-      errorSummary: (error?.fieldErrors ?? []).map((e) => ({
-        text: e.message,
-        href: `#${e.field}`,
-      })),
+      errors: messagesOf(error),
+      errorSummary: errorSummary(messagesOf(error)),
       channelItems: CONTACT_CHANNELS.map((value) => ({
         value,
         text: CHANNEL_NAMES[value],
@@ -599,10 +602,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
       values,
       errors,
       flash,
-      errorSummary: Object.entries(errors).map(([field, message]) => ({
-        text: message,
-        href: `#${field}`,
-      })),
+      errorSummary: errorSummary(errors),
       roleItems: [
         ...STAFF_ROLES.map((role) => ({
           value: role,
@@ -678,7 +678,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
     const service = services.catalogue.byCode(code);
     const settings = office.settings.describe(code);
     if (!service || !settings) throw new NotFoundError('There is no such service.');
-    const errors = Object.fromEntries((error?.fieldErrors ?? []).map((e) => [e.field, e.message]));
+    const errors = messagesOf(error);
     return reply.code(error ? 400 : 200).render('backoffice/views/service-settings.njk', {
       pageTitle: `${service.name}: team and SLA`,
       staff,
@@ -686,10 +686,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
       settings,
       values: values ?? { team: settings.now.team, slaDays: String(settings.now.slaDays) },
       errors,
-      errorSummary: (error?.fieldErrors ?? []).map((e) => ({
-        text: e.message,
-        href: `#${e.field}`,
-      })),
+      errorSummary: errorSummary(errors),
       teams: office.teams(),
     });
   };
@@ -727,12 +724,9 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
         channel,
         name: CHANNEL_NAMES[channel] ?? channel.replace('_', ' '),
         value: values ? text(values, channel) : (costs[channel] / 100).toFixed(2),
-        error: error?.fieldErrors.find((e) => e.field === channel)?.message,
+        error: messagesOf(error)[channel],
       })),
-      errorSummary: (error?.fieldErrors ?? []).map((e) => ({
-        text: e.message,
-        href: `#${e.field}`,
-      })),
+      errorSummary: errorSummary(messagesOf(error)),
     });
   };
 

@@ -15,8 +15,11 @@ import { CHANNELS } from '../../platform/config.js';
 import { CASE_KINDS, type CaseKindName, statusDefinition } from '../cases/kinds.js';
 import type { QueueFilter } from '../cases/queries.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
-import { audit, auditLog, type AuditFilters } from './audit.js';
+import { audit, auditLog, type AuditEntry, type AuditFilters } from './audit.js';
 import { mayChange, type Staff, type StaffRole } from './roles.js';
+
+/** What a change to a case writes to the audit log, beside who did it and to which case. */
+type Audited = Pick<AuditEntry, 'action' | 'before' | 'after'>;
 
 export const QUEUE_PAGE_SIZE = 50;
 /** How far from a street or postcode searched for a case may be. */
@@ -204,31 +207,29 @@ export class BackOffice {
         'Choose a new status, or write an update for the resident',
         'status',
       );
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      if (input.status !== found.status)
-        await cases.changeStatus(found.id, input.status, actorOf(staff), {
-          publicText: text || null,
-        });
-      else
-        await cases.recordEvent(found.id, {
-          type: 'public_update',
-          actor: actorOf(staff),
-          public: true,
-          body: text,
-        });
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: input.status === found.status ? 'case.update' : 'case.status',
-          target: { type: 'case', id: found.ref },
-          before: { status: found.status },
-          after: { status: input.status, ...(text ? { publicText: text } : {}) },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        if (input.status !== found.status)
+          await cases.changeStatus(found.id, input.status, actorOf(staff), {
+            publicText: text || null,
+          });
+        else
+          await cases.recordEvent(found.id, {
+            type: 'public_update',
+            actor: actorOf(staff),
+            public: true,
+            body: text,
+          });
+      },
+      {
+        action: input.status === found.status ? 'case.update' : 'case.status',
+        before: { status: found.status },
+        after: { status: input.status, ...(text ? { publicText: text } : {}) },
+      },
+    );
   }
 
   async addNote(staff: Staff, ref: string, input: { text: string; version: string }) {
@@ -236,25 +237,23 @@ export class BackOffice {
     const text = input.text.trim();
     if (!text) throw new ValidationError('Write the note', 'note');
     if (text.length > 5000) throw new ValidationError('Keep the note to 5,000 characters', 'note');
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      await cases.recordEvent(found.id, {
-        type: 'internal_note',
-        actor: actorOf(staff),
-        public: false,
-        body: text,
-      });
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: 'case.note',
-          target: { type: 'case', id: found.ref },
-          after: { note: text },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        await cases.recordEvent(found.id, {
+          type: 'internal_note',
+          actor: actorOf(staff),
+          public: false,
+          body: text,
+        });
+      },
+      {
+        action: 'case.note',
+        after: { note: text },
+      },
+    );
   }
 
   async assign(staff: Staff, ref: string, input: { assigneeId: string; version: string }) {
@@ -267,21 +266,19 @@ export class BackOffice {
       if (!person) throw new ValidationError('Choose someone in the case’s team', 'assignee');
       assignee = { id: person.id, name: person.name ?? person.email };
     }
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      await cases.assign(found.id, assignee, actorOf(staff));
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: 'case.assign',
-          target: { type: 'case', id: found.ref },
-          before: { assigneeId: found.assigneeId },
-          after: { assigneeId: assignee?.id ?? null },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        await cases.assign(found.id, assignee, actorOf(staff));
+      },
+      {
+        action: 'case.assign',
+        before: { assigneeId: found.assigneeId },
+        after: { assigneeId: assignee?.id ?? null },
+      },
+    );
   }
 
   async setDueDate(staff: Staff, ref: string, input: { due: string; version: string }) {
@@ -298,21 +295,19 @@ export class BackOffice {
         throw new ValidationError('Enter a real date, like 2026-12-18', 'due');
       due = date;
     }
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      await cases.setDueDate(found.id, due, actorOf(staff));
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: 'case.due',
-          target: { type: 'case', id: found.ref },
-          before: { dueAt: found.dueAt?.toISOString() ?? null },
-          after: { dueAt: due?.toISOString() ?? null },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        await cases.setDueDate(found.id, due, actorOf(staff));
+      },
+      {
+        action: 'case.due',
+        before: { dueAt: found.dueAt?.toISOString() ?? null },
+        after: { dueAt: due?.toISOString() ?? null },
+      },
+    );
   }
 
   async moveToTeam(staff: Staff, ref: string, input: { team: string; version: string }) {
@@ -321,21 +316,19 @@ export class BackOffice {
       throw new ValidationError('Choose a team from the list', 'team');
     if (input.team === found.team)
       throw new ValidationError('It is already with that team', 'team');
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      await cases.moveToTeam(found.id, input.team, actorOf(staff));
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: 'case.team',
-          target: { type: 'case', id: found.ref },
-          before: { team: found.team, assigneeId: found.assigneeId },
-          after: { team: input.team, assigneeId: null },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        await cases.moveToTeam(found.id, input.team, actorOf(staff));
+      },
+      {
+        action: 'case.team',
+        before: { team: found.team, assigneeId: found.assigneeId },
+        after: { team: input.team, assigneeId: null },
+      },
+    );
   }
 
   /** Services a case may move to: the same kind of case, e.g. another report category. */
@@ -354,25 +347,23 @@ export class BackOffice {
     // A report goes to the new category's team for its part of the county.
     const area = (found.data as { location?: { area?: string | null } }).location?.area ?? null;
     const team = service.kind === 'report' ? this.reports.teamFor(service, area) : service.team;
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      await cases.moveToService(
-        found.id,
-        { code: service.code, name: service.name, team },
-        actorOf(staff),
-      );
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: 'case.service',
-          target: { type: 'case', id: found.ref },
-          before: { service: found.serviceCode, team: found.team },
-          after: { service: service.code, team },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        await cases.moveToService(
+          found.id,
+          { code: service.code, name: service.name, team },
+          actorOf(staff),
+        );
+      },
+      {
+        action: 'case.service',
+        before: { service: found.serviceCode, team: found.team },
+        after: { service: service.code, team },
+      },
+    );
   }
 
   /** Its followers follow the original from now on; the resident is told which one. */
@@ -386,21 +377,17 @@ export class BackOffice {
       );
     const original = await this.cases.getByRef(wanted).catch(() => undefined);
     if (!original) throw new ValidationError(`There is no case ${wanted}`, 'original');
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      const moved = await cases.markDuplicate(found.id, original.id, actorOf(staff));
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: 'case.duplicate',
-          target: { type: 'case', id: found.ref },
-          before: { status: found.status },
-          after: { status: 'duplicate', duplicateOf: original.ref, followersMoved: moved },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      (cases) => cases.markDuplicate(found.id, original.id, actorOf(staff)),
+      (moved) => ({
+        action: 'case.duplicate',
+        before: { status: found.status },
+        after: { status: 'duplicate', duplicateOf: original.ref, followersMoved: moved },
+      }),
+    );
   }
 
   /** Takes a report off the public site (abusive, personal details…), with the reason for staff. */
@@ -410,21 +397,19 @@ export class BackOffice {
       throw new ValidationError('Only reports are shown in public', 'reason');
     const reason = input.reason.trim();
     if (!reason) throw new ValidationError('Say why it is hidden', 'reason');
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      await this.reports.with(cases).hide(found, actorOf(staff), reason);
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: 'case.hide',
-          target: { type: 'case', id: found.ref },
-          before: { status: found.status },
-          after: { status: 'hidden', reason },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        await this.reports.with(cases).hide(found, actorOf(staff), reason);
+      },
+      {
+        action: 'case.hide',
+        before: { status: found.status },
+        after: { status: 'hidden', reason },
+      },
+    );
   }
 
   async setPhotoShown(
@@ -433,20 +418,20 @@ export class BackOffice {
     input: { photo: string; shown: boolean; version: string },
   ) {
     const found = await this.caseFor(staff, ref, 'change');
-    await this.cases.transaction(async (cases, trx) => {
-      await cases.claimVersion(found.id, input.version);
-      await this.reports.with(cases).setPhotoShown(found, input.photo, input.shown, actorOf(staff));
-      await audit(
-        trx,
-        {
-          actor: staff,
-          action: input.shown ? 'case.photo.show' : 'case.photo.hide',
-          target: { type: 'case', id: found.ref },
-          after: { photo: input.photo },
-        },
-        this.clock(),
-      );
-    });
+    await this.change(
+      staff,
+      found,
+      input.version,
+      async (cases) => {
+        await this.reports
+          .with(cases)
+          .setPhotoShown(found, input.photo, input.shown, actorOf(staff));
+      },
+      {
+        action: input.shown ? 'case.photo.show' : 'case.photo.hide',
+        after: { photo: input.photo },
+      },
+    );
   }
 
   photos(found: Case) {
@@ -612,6 +597,32 @@ export class BackOffice {
 
   auditLog(filters: AuditFilters, limit: number) {
     return auditLog(this.db, filters, limit);
+  }
+
+  /**
+   * One change to a case, in one transaction: first the version the officer saw is claimed (so
+   * a change made meanwhile is never overwritten), then the work, then its audit entry.
+   */
+  private change<R>(
+    staff: Staff,
+    found: Case,
+    version: string,
+    work: (cases: CaseService) => Promise<R>,
+    audited: Audited | ((result: R) => Audited),
+  ): Promise<void> {
+    return this.cases.transaction(async (cases, trx) => {
+      await cases.claimVersion(found.id, version);
+      const result = await work(cases);
+      await audit(
+        trx,
+        {
+          actor: staff,
+          target: { type: 'case', id: found.ref },
+          ...(typeof audited === 'function' ? audited(result) : audited),
+        },
+        this.clock(),
+      );
+    });
   }
 
   /** The case, if this member of staff may do this to it. */
