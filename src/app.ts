@@ -47,6 +47,7 @@ import { notificationsModule } from './modules/notifications/index.js';
 import { assistedPlugin } from './modules/backoffice/assisted.js';
 import { backOfficeModule } from './modules/backoffice/index.js';
 import { BackOffice } from './modules/backoffice/service.js';
+import { CategoryAdmin } from './modules/backoffice/categories.js';
 import { NotificationService } from './modules/notifications/service.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
@@ -78,6 +79,7 @@ export function createServices(database: Database<DB>, config: Config) {
     reports,
     settings,
     backOffice: new BackOffice(database.db, cases, accounts, catalogue, reports, settings),
+    categoryAdmin: new CategoryAdmin(database.db, catalogue, settings),
   };
 }
 export type Services = ReturnType<typeof createServices>;

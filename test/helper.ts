@@ -115,7 +115,8 @@ export function screen(html: string) {
 /** The messages in a page's GOV.UK error summary, in order. */
 export function errorsOn(html: string): string[] {
   const summary = screen(html).document.querySelector('.govuk-error-summary__list');
-  return [...(summary?.querySelectorAll('a') ?? [])].map((a) => a.textContent.trim());
+  // Each item's text: most link to their field, one about no field in particular does not.
+  return [...(summary?.querySelectorAll('li') ?? [])].map((li) => li.textContent.trim());
 }
 
 /**

@@ -80,6 +80,76 @@ const MATRIX: Record<string, readonly number[]> = {
   'POST /staff/admin/services/:code': [303,   403,    303,  403,  403,    403,  403,  403,  303],
   'GET /staff/admin/costs':           [303,   403,    303,  403,  403,    403,  403,  403,  200],
   'POST /staff/admin/costs':          [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  'GET /staff/admin/categories':      [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'GET /staff/admin/categories/new':  [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/categories/new': [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  'GET /staff/admin/categories/:code':[303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/categories/:code':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  'POST /staff/admin/categories/:code/retire':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  'GET /staff/admin/categories/:code/questions/new':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/categories/:code/questions/new':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  'GET /staff/admin/categories/:code/questions/:name':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/categories/:code/questions/:name':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  'POST /staff/admin/categories/:code/questions/:name/move':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  // Last: it removes the question the routes above change.
+  'POST /staff/admin/categories/:code/questions/:name/remove':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  303],
+};
+
+/** Report categories' changes, each with a valid body and what the audit log then says. */
+const CATEGORY_CHANGES: Record<string, { body: Record<string, string>; action: string }> = {
+  'POST /staff/admin/categories/new': {
+    body: {
+      name: 'Report a broken bench',
+      summary: 'A broken bench in a park or on a street.',
+      group: 'leisure',
+      keywords: 'bench\nseat\npark bench',
+      intro: 'Use this to report a broken bench.',
+      next: 'We inspect it within 10 working days.',
+      team: 'Parks',
+      slaDays: '10',
+      refPrefix: 'BNC',
+    },
+    action: 'category.create',
+  },
+  'POST /staff/admin/categories/:code': {
+    body: {
+      name: 'Report a pothole',
+      summary: 'A pothole or sunken road.',
+      group: 'roads-transport',
+      keywords: 'pothole\npot hole\nroad surface',
+      intro: 'Use this to report a pothole.',
+      next: 'We inspect it within 5 working days.',
+    },
+    action: 'category.update',
+  },
+  'POST /staff/admin/categories/:code/retire': {
+    body: { retired: 'no' },
+    action: 'category.restore',
+  },
+  'POST /staff/admin/categories/:code/questions/new': {
+    body: { label: 'Is it near a school?', type: 'yesno' },
+    action: 'category.question.add',
+  },
+  'POST /staff/admin/categories/:code/questions/:name': {
+    body: { label: 'Where on the road is it?', options: 'In the road\nOn the pavement' },
+    action: 'category.question.update',
+  },
+  'POST /staff/admin/categories/:code/questions/:name/move': {
+    body: { direction: 'down' },
+    action: 'category.question.move',
+  },
+  'POST /staff/admin/categories/:code/questions/:name/remove': {
+    body: {},
+    action: 'category.question.remove',
+  },
 };
 
 const expected = (route: string, who: Who): number => {
@@ -166,6 +236,8 @@ for (const dialect of dialects()) {
     let newcomers = 0;
     /** A valid body for each POST route, so only who is sending it can make it fail. */
     const bodyFor = (route: string, found: Case, caseVersion: string): Record<string, string> => {
+      const category = CATEGORY_CHANGES[route];
+      if (category) return category.body;
       const path = route.split('/').at(-1);
       switch (path) {
         case 'bulk':
@@ -247,6 +319,11 @@ for (const dialect of dialects()) {
         .orderBy('id', 'desc')
         .limit(1)
         .execute();
+      const category = CATEGORY_CHANGES[route];
+      if (category) {
+        assert.equal(last?.action, category.action, message);
+        return;
+      }
       if (path === 'contacts' || path === ':code' || path === 'costs') {
         const actions = {
           contacts: 'contact.log',
@@ -291,6 +368,7 @@ for (const dialect of dialects()) {
             .replace(':ref', found.ref)
             .replace(':id', 'no-such-photo')
             .replace(':code', 'report-a-pothole')
+            .replace(':name', 'position')
             .replace(':rendition', 'thumb.jpg');
           let caseVersion = found.updatedAt.toISOString();
           if (isStaff(who)) {
@@ -316,6 +394,14 @@ for (const dialect of dialects()) {
             else if (route === 'POST /staff/assist') assert.equal(location, '/', label);
             else if (route === 'POST /staff/assist/finish')
               assert.equal(location, '/staff/assist', label);
+            else if (route === 'POST /staff/admin/categories/new')
+              assert.equal(location, '/staff/admin/categories/report-a-broken-bench', label);
+            else if (route.startsWith('POST /staff/admin/categories/'))
+              assert.match(
+                location,
+                /^\/staff\/admin\/categories\/report-a-pothole(#questions)?$/,
+                label,
+              );
             else if (route.startsWith('POST /staff/admin/'))
               assert.equal(location, route.replace('POST ', '').replace('/:code', ''), label);
             else assert.equal(location, `/staff/cases/${found.ref}`, label);
@@ -358,7 +444,8 @@ for (const dialect of dialects()) {
           const found = route.startsWith('POST /staff/cases/') ? await fresh() : reading;
           const url = (route.split(' ')[1] ?? '')
             .replace(':ref', found.ref)
-            .replace(':code', 'report-a-pothole');
+            .replace(':code', 'report-a-pothole')
+            .replace(':name', 'position');
           const before = await snapshot(found);
           const res = await app.app.inject({
             method: 'POST',

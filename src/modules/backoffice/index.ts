@@ -18,6 +18,7 @@ import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
 import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
 import { assistingChannel, startAssisting, stopAssisting } from './assisted.js';
+import { categoryRoutes } from './category-routes.js';
 import { CONTACT_CHANNELS, CONTACT_OUTCOMES, type QueueQuery } from './service.js';
 
 type Body = Record<string, unknown>;
@@ -742,6 +743,16 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
     }
     request.session.set(FLASH, 'Saved.');
     return reply.redirect('/staff/admin/costs', 303);
+  });
+
+  // Inside this plugin, so the checks above guard them too.
+  void app.register(categoryRoutes, {
+    ...options,
+    adminOnly,
+    takeFlash,
+    flash: (request: FastifyRequest, text: string) => {
+      request.session.set(FLASH, text);
+    },
   });
 
   app.get<{ Querystring: Query }>('/staff/admin/audit', async (request, reply) => {

@@ -261,7 +261,7 @@ export interface Category {
 }
 
 export interface Catalogue {
-  /** Every service, sorted by name. */
+  /** Every service offered (not retired), sorted by name. */
   services: ServiceDefinition[];
   byCode: (code: string) => ServiceDefinition | undefined;
   /** Categories in their listed order, each with its services sorted by name; empty ones left out. */
@@ -299,8 +299,21 @@ export function loadCatalogue(dir = 'config/services'): Catalogue {
     services.push(service);
   }
 
-  services.sort((a, b) => a.name.localeCompare(b.name, 'en-GB'));
-  const byCode = new Map(services.map((s) => [s.code, s]));
+  return catalogueOf(services);
+}
+
+/**
+ * The catalogue of these services. A retired one is still found by its code, for the cases
+ * already made with it, but is no longer listed, searched or offered.
+ */
+export function catalogueOf(
+  all: ServiceDefinition[],
+  retired: ReadonlySet<string> = new Set(),
+): Catalogue {
+  const byCode = new Map(all.map((s) => [s.code, s]));
+  const services = all
+    .filter((s) => !retired.has(s.code))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en-GB'));
   const categories = (Object.keys(CATEGORIES) as CategoryKey[])
     .map((key) => ({
       key,
@@ -328,18 +341,32 @@ export function loadService(file: string): ServiceDefinition {
   }
   if (raw === null || raw === undefined) throw new CatalogueError(`${file}: is empty`);
 
-  const parsed = serviceSchema.safeParse(raw, { errorMap });
-  if (!parsed.success) throw new CatalogueError(describeIssue(file, raw, parsed.error));
-  const service = parsed.data;
-
+  const service = parseService(raw, file);
   const expected = `${service.code}.yaml`;
   if (path.basename(file) !== expected)
     throw new CatalogueError(
       `${file}: code "${service.code}" does not match the file name; name the file ${expected}`,
     );
-  const problem = crossCheck(service);
-  if (problem) throw new CatalogueError(`${file}: ${problem}`);
   return service;
+}
+
+/**
+ * Checks a service definition, from a file or made in the back office, against the schema
+ * and the rules that span fields; `where` starts the one-line message if it is not.
+ */
+export function parseService(raw: unknown, where: string): ServiceDefinition {
+  const parsed = serviceSchema.safeParse(raw, { errorMap });
+  if (!parsed.success) throw new CatalogueError(describeIssue(where, raw, parsed.error));
+  const problem = crossCheck(parsed.data);
+  if (problem) throw new CatalogueError(`${where}: ${problem}`);
+  return parsed.data;
+}
+
+/** Every question of a service in the order asked; a page's condition passes to its questions. */
+export function questionsOf(service: ServiceDefinition): Field[] {
+  return (service.form?.pages ?? []).flatMap((page) =>
+    page.fields.map((field) => (page.when && !field.when ? { ...field, when: page.when } : field)),
+  );
 }
 
 /**

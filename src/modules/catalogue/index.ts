@@ -33,13 +33,16 @@ export function catalogueModule(
     });
   });
 
-  app.staticPage('/services/a-to-z', 'catalogue/views/a-to-z.njk', {
-    pageTitle: 'All services A to Z',
-    groups: catalogue.alphabetical(),
-  });
+  // Not a static page: administrators add and retire report categories while it runs.
+  app.get('/services/a-to-z', (_request, reply) =>
+    reply.render('catalogue/views/a-to-z.njk', {
+      pageTitle: 'All services A to Z',
+      groups: catalogue.alphabetical(),
+    }),
+  );
 
   app.get<{ Params: { code: string } }>('/services/:code', (request, reply) => {
-    const service = catalogue.byCode(request.params.code);
+    const service = catalogue.offered(request.params.code);
     if (!service) throw new NotFoundError(`There is no service called ${request.params.code}.`);
     return reply.render('catalogue/views/start.njk', {
       pageTitle: service.name,
@@ -68,7 +71,7 @@ export function catalogueModule(
   );
 
   app.get<{ Params: { code: string } }>('/api/v1/services/:code', (request) => {
-    const service = catalogue.byCode(request.params.code);
+    const service = catalogue.offered(request.params.code);
     if (!service)
       throw new NotFoundError(`There is no service with code "${request.params.code}".`);
     return catalogue.describe(service);

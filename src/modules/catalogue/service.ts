@@ -1,5 +1,6 @@
 import {
   CATEGORIES,
+  catalogueOf,
   type Catalogue,
   type ServiceDefinition,
   type ServiceKind,
@@ -25,12 +26,37 @@ export function startUrl(service: ServiceDefinition): string | null {
   return `/services/${service.code}/start`;
 }
 
-/** The service catalogue: every service the council offers, and finding the right one. */
+/**
+ * The service catalogue: every service the council offers, and finding the right one. The
+ * council's files are the base; administrators add and change report categories over them
+ * in the back office (settings.ts loads those and calls `rebuild` on every node).
+ */
 export class CatalogueService {
-  private readonly finder: ServiceSearch;
+  private readonly files: ServiceDefinition[];
+  /** Files with administrators' definitions in place of theirs: before any team or SLA setting. */
+  private bases = new Map<string, ServiceDefinition>();
+  private retired: ReadonlySet<string> = new Set();
+  private catalogue!: Catalogue;
+  private finder!: ServiceSearch;
 
-  constructor(readonly catalogue: Catalogue) {
-    this.finder = new ServiceSearch(catalogue.services);
+  constructor(catalogue: Catalogue) {
+    this.files = catalogue.services;
+    this.rebuild([], new Set());
+  }
+
+  /**
+   * Puts administrators' definitions over the files' (same code replaces, a new code adds)
+   * and retires the codes given. Services in use are fresh copies, so a setting applied to
+   * one (settings.ts) never changes the base it came from.
+   */
+  rebuild(definitions: ServiceDefinition[], retired: ReadonlySet<string>): void {
+    this.bases = new Map([...this.files, ...definitions].map((s) => [s.code, s]));
+    this.retired = retired;
+    this.catalogue = catalogueOf(
+      [...this.bases.values()].map((s) => structuredClone(s)),
+      retired,
+    );
+    this.finder = new ServiceSearch(this.catalogue.services);
   }
 
   get services(): ServiceDefinition[] {
@@ -41,8 +67,33 @@ export class CatalogueService {
     return this.catalogue.categories;
   }
 
+  /** Any service, retired ones included (their cases still name them). */
   byCode(code: string): ServiceDefinition | undefined {
     return this.catalogue.byCode(code);
+  }
+
+  /** A service as its file or its administrator defined it, before team and SLA settings. */
+  base(code: string): ServiceDefinition | undefined {
+    return this.bases.get(code);
+  }
+
+  /** Whether it comes from the council's files (administrators may change, not delete, those). */
+  inFiles(code: string): boolean {
+    return this.files.some((s) => s.code === code);
+  }
+
+  /** A service people can use now: not retired. */
+  offered(code: string): ServiceDefinition | undefined {
+    return this.retired.has(code) ? undefined : this.byCode(code);
+  }
+
+  isRetired(code: string): boolean {
+    return this.retired.has(code);
+  }
+
+  /** Every service, retired ones included, e.g. for the administrators' list. */
+  everyService(): ServiceDefinition[] {
+    return [...this.bases.keys()].flatMap((code) => this.byCode(code) ?? []);
   }
 
   search(query: string): ServiceMatch[] {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Bus } from '../../platform/bus/bus.js';
 import { CHANNELS, type Channel } from '../../platform/config.js';
 import type { DB } from '../../platform/db/types.js';
+import { CatalogueError, parseService, type ServiceDefinition } from './definition.js';
 import type { CatalogueService } from './service.js';
 
 /** Told to every app node when an administrator changes a setting, so each reloads. */
@@ -13,15 +14,16 @@ interface ServiceValues {
 }
 
 /**
- * What administrators change over the council's files: a service's team and SLA, and the
- * cost of a transaction on each channel. The catalogue in memory is updated on every node
- * (through the bus), so new cases route to the new team and get the new due date at once.
+ * What administrators change over the council's files: report categories (made, changed or
+ * retired), a service's team and SLA, and the cost of a transaction on each channel. The
+ * catalogue in memory is rebuilt on every node (through the bus), so new cases route to the
+ * new team, get the new due date and ask the new questions at once.
  */
 export class ServiceSettings {
-  /** The files' values, to show beside an administrator's and to go back to. */
-  private readonly fromFiles = new Map<string, ServiceValues>();
   private costs: Record<Channel, number>;
   private bus: Bus | undefined;
+  /** Stored definitions that no longer pass the catalogue's checks, so are not used. */
+  problems: string[] = [];
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -29,24 +31,37 @@ export class ServiceSettings {
     private readonly fileCosts: Record<Channel, number>,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    for (const service of catalogue.services)
-      this.fromFiles.set(service.code, { team: service.team, slaDays: service.sla.days });
     this.costs = { ...fileCosts };
   }
 
   /** Applies what is stored to the catalogue in memory; run at start and when told of a change. */
   async load(): Promise<void> {
-    const [services, costs] = await Promise.all([
+    const [definitions, services, costs] = await Promise.all([
+      this.db.selectFrom('service_definitions').selectAll().execute(),
       this.db.selectFrom('service_settings').selectAll().execute(),
       this.db.selectFrom('unit_costs').selectAll().execute(),
     ]);
+    // Checked again, as a file is: a definition saved under older rules is reported, not used.
+    const valid: ServiceDefinition[] = [];
+    this.problems = [];
+    for (const row of definitions) {
+      try {
+        valid.push(parseService(JSON.parse(row.definition), row.service_code));
+      } catch (err) {
+        if (!(err instanceof CatalogueError || err instanceof SyntaxError)) throw err;
+        this.problems.push(err.message);
+      }
+    }
+    this.catalogue.rebuild(
+      valid,
+      new Set(definitions.filter((row) => row.retired_at !== null).map((row) => row.service_code)),
+    );
     const chosen = new Map(services.map((row) => [row.service_code, row]));
-    for (const service of this.catalogue.services) {
-      const file = this.fromFiles.get(service.code);
+    for (const service of this.catalogue.everyService()) {
       const row = chosen.get(service.code);
-      if (!file) continue;
-      service.team = row?.team ?? file.team;
-      service.sla.days = row?.sla_days ?? file.slaDays;
+      if (!row) continue;
+      service.team = row.team;
+      service.sla.days = row.sla_days;
     }
     this.costs = { ...this.fileCosts };
     for (const row of costs)
@@ -54,12 +69,15 @@ export class ServiceSettings {
         this.costs[row.channel as Channel] = row.pence;
   }
 
-  /** A service's team and SLA now, and what the catalogue file says. */
+  /** A service's team and SLA now, and what its definition (file or category) says. */
   describe(code: string): { now: ServiceValues; file: ServiceValues } | undefined {
     const service = this.catalogue.byCode(code);
-    const file = this.fromFiles.get(code);
-    if (!service || !file) return undefined;
-    return { now: { team: service.team, slaDays: service.sla.days }, file };
+    const base = this.catalogue.base(code);
+    if (!service || !base) return undefined;
+    return {
+      now: { team: service.team, slaDays: service.sla.days },
+      file: { team: base.team, slaDays: base.sla.days },
+    };
   }
 
   async setService(code: string, values: ServiceValues): Promise<void> {
@@ -74,6 +92,26 @@ export class ServiceSettings {
           updated_at: now,
         }),
       )
+      .execute();
+    await this.changed();
+  }
+
+  /**
+   * Stores an administrator's definition of a service (checked first, so a bad one is never
+   * stored) and whether it is retired; every node then uses it.
+   */
+  async setDefinition(definition: ServiceDefinition, retired: boolean): Promise<void> {
+    const checked = parseService(definition, definition.code);
+    const now = this.clock().toISOString();
+    const values = {
+      definition: JSON.stringify(checked),
+      retired_at: retired ? now : null,
+      updated_at: now,
+    };
+    await this.db
+      .insertInto('service_definitions')
+      .values({ service_code: checked.code, ...values })
+      .onConflict((oc) => oc.column('service_code').doUpdateSet(values))
       .execute();
     await this.changed();
   }

@@ -579,7 +579,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
     const sent = lastSent(request.session);
     const found = sent && (await services.cases.getByRef(sent.ref));
     if (!found) return reply.redirect('/report', 303);
-    const category = reports.category(found.serviceCode);
+    const category = reports.categoryOfCase(found);
     return reply.render('reports/views/confirmation.njk', {
       pageTitle: 'Report sent',
       found,

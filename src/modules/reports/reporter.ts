@@ -33,7 +33,7 @@ export function reporterRoutes(
     return found;
   };
   const title = (found: Case) => {
-    const category = reports.category(found.serviceCode);
+    const category = reports.categoryOfCase(found);
     return category ? categoryName(category) : found.title;
   };
 

@@ -5,7 +5,7 @@ import type { Actor, Case, CaseService } from '../cases/service.js';
 import { CASE_KINDS } from '../cases/kinds.js';
 import { InvalidReferenceError } from '../cases/reference.js';
 import { addWorkingDays } from '../cases/sla.js';
-import type { Field, Page, ServiceDefinition } from '../catalogue/definition.js';
+import { questionsOf, type Page, type ServiceDefinition } from '../catalogue/definition.js';
 import type { CatalogueService } from '../catalogue/service.js';
 import { answeredQuestions } from '../forms/service.js';
 import type { Channel } from '../../platform/config.js';
@@ -79,13 +79,10 @@ export function categoryName(category: Category): string {
  * applies when the drain floods a property.
  */
 export function questionsPage(category: Category): Page {
-  const fields: Field[] = (category.form?.pages ?? []).flatMap((page) =>
-    page.fields.map((field) => (page.when && !field.when ? { ...field, when: page.when } : field)),
-  );
   return {
     id: 'details',
     title: `Tell us about the ${categoryName(category).toLowerCase()}`,
-    fields,
+    fields: questionsOf(category),
   };
 }
 
@@ -116,8 +113,15 @@ export class ReportService {
   }
 
   category(code: string | undefined): Category | undefined {
-    const found = code ? this.catalogue.byCode(code) : undefined;
+    // A retired category takes no new reports; its old ones are still found by their case.
+    const found = code ? this.catalogue.offered(code) : undefined;
     return found?.kind === 'report' ? found : undefined;
+  }
+
+  /** The category a report was made in, even if it has since been retired. */
+  categoryOfCase(found: Case): Category | undefined {
+    const category = this.catalogue.byCode(found.serviceCode);
+    return category?.kind === 'report' ? category : undefined;
   }
 
   radiusFor(category: Category): number {
@@ -237,7 +241,7 @@ export class ReportService {
   /** A report as anyone may see it, or undefined if the reference is not a report. */
   async publicReport(found: Case): Promise<PublicReport | undefined> {
     if (found.kind !== 'report' || found.status === 'hidden') return undefined;
-    const category = this.category(found.serviceCode);
+    const category = this.categoryOfCase(found);
     const data = found.data as ReportData;
     return {
       ref: found.ref,

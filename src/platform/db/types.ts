@@ -16,6 +16,7 @@ import type {
   AuditLogTable,
   ContactLogTable,
   ServiceSettingTable,
+  ServiceDefinitionTable,
   UnitCostTable,
   DeliveryTable,
   JobTable,
@@ -48,5 +49,6 @@ export interface DB {
   audit_log: AuditLogTable;
   contact_log: ContactLogTable;
   service_settings: ServiceSettingTable;
+  service_definitions: ServiceDefinitionTable;
   unit_costs: UnitCostTable;
 }

@@ -14,6 +14,7 @@ import { notifications } from './20261129T1200_notifications.js';
 import { backOffice } from './20261129T1300_back_office.js';
 import { contactLog } from './20261129T1310_contact_log.js';
 import { serviceSettings } from './20261129T1320_service_settings.js';
+import { serviceDefinitions } from './20261129T1330_service_definitions.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T1300_back_office': backOffice,
   '20261129T1310_contact_log': contactLog,
   '20261129T1320_service_settings': serviceSettings,
+  '20261129T1330_service_definitions': serviceDefinitions,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

@@ -113,6 +113,14 @@ export interface ServiceSettingTable {
   updated_at: string;
 }
 
+/** A report category an administrator made or changed: its whole definition, as JSON. */
+export interface ServiceDefinitionTable {
+  service_code: string;
+  definition: string;
+  retired_at: string | null;
+  updated_at: string;
+}
+
 /** An administrator's cost of one transaction on a channel, in pence, over council.yaml's. */
 export interface UnitCostTable {
   channel: string;
