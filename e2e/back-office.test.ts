@@ -318,6 +318,9 @@ async function journey(t: TestContext, javaScript: boolean) {
     '/staff/admin/services',
     '/staff/admin/services/report-a-pothole',
     '/staff/admin/costs',
+    '/staff/admin/categories',
+    '/staff/admin/categories/report-a-blocked-drain',
+    '/staff/admin/categories/report-a-pothole/questions/depth',
   ]) {
     const response = await admin.goto(`${server.baseUrl}${path}`);
     assert.equal(response?.status(), 200, path);
@@ -326,6 +329,8 @@ async function journey(t: TestContext, javaScript: boolean) {
   for (const [path, button] of [
     ['/staff/contacts', 'Log contact'],
     ['/staff/assist', 'Start'],
+    ['/staff/admin/categories/new', 'Add category'],
+    ['/staff/admin/categories/report-a-pothole/questions/new', 'Save question'],
   ] as const) {
     await admin.goto(`${server.baseUrl}${path}`);
     await admin.getByRole('button', { name: button }).click();
