@@ -313,6 +313,12 @@ export interface OidcProvider {
    * signs a client assertion (private_key_jwt, which GOV.UK One Login requires).
    */
   credential: { clientSecret: string } | { privateKeyPem: string };
+  /**
+   * The council's own identity provider (Entra ID, say), which enforces its own multi-factor
+   * sign-in: staff who sign in with it need not also use Shire's two-factor (oidc.ts decides
+   * when a sign-in counts). OIDC_<ID>_STAFF=true; false unless set.
+   */
+  trustedForStaff: boolean;
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/;
@@ -320,7 +326,7 @@ const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/;
 /** Each provider's settings, OIDC_<ID>_ISSUER and so on, validated one variable at a time. */
 function parseOidcProviders(env: NodeJS.ProcessEnv, list: string | undefined): OidcProvider[] {
   const ids = list ? list.split(',') : [];
-  const read = (key: string, schema: z.ZodType<string, z.ZodTypeDef, unknown>): string => {
+  const read = <T>(key: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): T => {
     const value = schema.safeParse(env[key]);
     if (!value.success)
       throw new ConfigError(
@@ -368,6 +374,7 @@ function parseOidcProviders(env: NodeJS.ProcessEnv, list: string | undefined): O
                   ),
               ),
             },
+      trustedForStaff: read(`${key}STAFF`, booleanFlag.default('false')),
     };
   });
 }

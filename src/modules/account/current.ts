@@ -11,7 +11,30 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The resident signed in on this request's session, or null. */
     account: SignedInAccount | null;
+    /** How they signed in, whenever `account` is set; null when it is not. */
+    signIn: SignInProof | null;
   }
+}
+
+/** How a person signed in: 'password', an emailed 'link', or an identity provider 'oidc:<id>'. */
+export type SignInMethod = 'password' | 'link' | `oidc:${string}`;
+
+/** How a session was signed in. */
+export interface SignInProof {
+  method: SignInMethod;
+  /**
+   * A second factor was checked too: Shire's own two-factor, or the council's identity
+   * provider's multi-factor sign-in (oidc.ts). Either is what staff must sign in with.
+   */
+  multiFactor: boolean;
+}
+
+export function isSignInMethod(value: unknown): value is SignInMethod {
+  return (
+    value === 'password' ||
+    value === 'link' ||
+    (typeof value === 'string' && /^oidc:[a-z][a-z0-9]*$/.test(value))
+  );
 }
 
 /** A signed-in session ends after this long without a request… */
@@ -24,7 +47,7 @@ const TOUCH_AFTER_MS = 60_000;
 const SIGN_IN = 'signIn';
 const SIGNED_OUT = 'signedOutBecause';
 
-interface StoredSignIn {
+interface StoredSignIn extends SignInProof {
   accountId: number;
   signedInAt: number;
   lastSeenAt: number;
@@ -35,22 +58,38 @@ export type SignedOutReason = 'idle' | 'too-long' | 'elsewhere';
 
 function storedSignIn(value: unknown): StoredSignIn | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { accountId, signedInAt, lastSeenAt } = value as Record<string, unknown>;
-  return typeof accountId === 'number' &&
-    typeof signedInAt === 'number' &&
-    typeof lastSeenAt === 'number'
-    ? { accountId, signedInAt, lastSeenAt }
-    : undefined;
+  const { accountId, signedInAt, lastSeenAt, method, multiFactor } = value as Record<
+    string,
+    unknown
+  >;
+  if (
+    typeof accountId !== 'number' ||
+    typeof signedInAt !== 'number' ||
+    typeof lastSeenAt !== 'number'
+  )
+    return undefined;
+  // A sign-in stored before the method was recorded stays signed in, vouched for by nothing more
+  // than a password: the safe reading, as it grants nothing a second factor would.
+  return isSignInMethod(method)
+    ? { accountId, signedInAt, lastSeenAt, method, multiFactor: multiFactor === true }
+    : { accountId, signedInAt, lastSeenAt, method: 'password', multiFactor: false };
 }
 
 /** Signs the resident in on this session, under a new session id so a planted one is worthless. */
-export function signInSession(session: Session, accountId: number, at: Date): void {
+export function signInSession(
+  session: Session,
+  accountId: number,
+  at: Date,
+  { method, multiFactor }: SignInProof,
+): void {
   session.regenerate();
   session.delete(SIGNED_OUT);
   const signIn: StoredSignIn = {
     accountId,
     signedInAt: at.getTime(),
     lastSeenAt: at.getTime(),
+    method,
+    multiFactor,
   };
   session.set(SIGN_IN, signIn);
 }
@@ -73,6 +112,7 @@ export const accountPlugin = fp(
   (app: FastifyInstance, { services }: ModuleOptions, done: () => void) => {
     const { accounts } = services;
     app.decorateRequest('account', null);
+    app.decorateRequest('signIn', null);
 
     app.addHook('onRequest', async (request) => {
       const { session } = request;
@@ -97,6 +137,7 @@ export const accountPlugin = fp(
         return;
       }
       request.account = account;
+      request.signIn = { method: signIn.method, multiFactor: signIn.multiFactor };
       if (now - signIn.lastSeenAt > TOUCH_AFTER_MS)
         session.set(SIGN_IN, { ...signIn, lastSeenAt: now });
     });
@@ -120,4 +161,10 @@ export async function signedInOnly(request: FastifyRequest, reply: FastifyReply)
 export function resident({ account }: FastifyRequest): SignedInAccount {
   if (!account) throw new Error('a signed-in route was reached without a signed-in resident');
   return account;
+}
+
+/** How the resident on this request signed in, on routes behind `signedInOnly`. */
+export function signInProof({ signIn }: FastifyRequest): SignInProof {
+  if (!signIn) throw new Error('a signed-in route was reached without a signed-in resident');
+  return signIn;
 }

@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { ValidationError } from '../../platform/errors.js';
-import { signInSession, takeSignedOutReason, type SignedOutReason } from './current.js';
+import {
+  signInSession,
+  takeSignedOutReason,
+  type SignedOutReason,
+  type SignInProof,
+} from './current.js';
 import { dashboardRoutes, FLASH } from './dashboard.js';
 import {
   emailInput,
@@ -33,6 +38,10 @@ type Body = Record<string, unknown>;
 const CHECK_EMAIL = 'accountCheckEmail';
 
 const TOKEN = /^[\w-]{43}$/;
+
+/** Signing in with Shire's own first factors: Shire's two-factor, if on, follows (two-factor-routes.ts). */
+const BY_PASSWORD: SignInProof = { method: 'password', multiFactor: false };
+const BY_LINK: SignInProof = { method: 'link', multiFactor: false };
 
 const SIGNED_OUT_WORDS: Record<SignedOutReason, string> = {
   idle: 'You were signed out because you had not done anything for 30 minutes. Sign in again to carry on.',
@@ -94,11 +103,11 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
   const finishSignIn = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    result: Pick<LinkSignIn, 'account' | 'signedInAt'>,
+    result: Pick<LinkSignIn, 'account' | 'signedInAt'> & SignInProof,
     returnTo: string | null | undefined,
     flash?: string,
   ) => {
-    signInSession(request.session, result.account.id, result.signedInAt);
+    signInSession(request.session, result.account.id, result.signedInAt, result);
     if (flash) request.session.set(FLASH, flash);
     const where = safeReturnPath(returnTo) ?? '/account';
     // Email to them bounced: ask them to check the address before anything else.
@@ -111,7 +120,7 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
   const completeSignIn = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    result: Pick<LinkSignIn, 'account' | 'signedInAt'>,
+    result: Pick<LinkSignIn, 'account' | 'signedInAt'> & SignInProof,
     returnTo: string | null | undefined,
     flash?: string,
   ) =>
@@ -210,7 +219,7 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
           { email: email.raw, returnTo },
           { email: 'Enter a correct email address and password' },
         );
-      return completeSignIn(request, reply, result, returnTo);
+      return completeSignIn(request, reply, { ...result, ...BY_PASSWORD }, returnTo);
     },
   );
 
@@ -308,7 +317,7 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
       return completeSignIn(
         request,
         reply,
-        result,
+        { ...result, ...BY_LINK },
         result.returnTo,
         withoutPassword
           ? 'Your account has been created. To sign in next time, ask us to email you a link.'
@@ -373,7 +382,7 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
       const { token } = request.params;
       const result = TOKEN.test(token) ? await accounts.signInWithLink(token) : undefined;
       if (!result) return linkGone(reply, GONE.sign_in);
-      return completeSignIn(request, reply, result, result.returnTo);
+      return completeSignIn(request, reply, { ...result, ...BY_LINK }, result.returnTo);
     },
   );
 
@@ -435,7 +444,7 @@ export async function accountModule(app: FastifyInstance, options: ModuleOptions
       return completeSignIn(
         request,
         reply,
-        result,
+        { ...result, ...BY_LINK },
         null,
         'Your password has been changed. You have been signed out on every other device.',
       );

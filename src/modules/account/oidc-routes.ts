@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import type { OidcProvider } from '../../platform/config.js';
 import { NotFoundError } from '../../platform/errors.js';
+import type { SignInProof } from './current.js';
 import { safeReturnPath } from './inputs.js';
 import { ExternalSignInError, type ExternalSignInFailure, type PendingSignIn } from './oidc.js';
 import type { LinkSignIn } from './service.js';
@@ -10,7 +11,7 @@ import type { LinkSignIn } from './service.js';
 export type CompleteSignIn = (
   request: FastifyRequest,
   reply: FastifyReply,
-  result: Pick<LinkSignIn, 'account' | 'signedInAt'>,
+  result: Pick<LinkSignIn, 'account' | 'signedInAt'> & SignInProof,
   returnTo: string | null | undefined,
 ) => FastifyReply | Promise<FastifyReply>;
 
@@ -128,6 +129,11 @@ export function externalSignInRoutes(
           new URL(request.url, externalSignIn.callbackUrl(provider)),
           pending,
         );
+        if (provider.trustedForStaff && !result.multiFactor)
+          request.log.info(
+            { provider: provider.id },
+            "not multi-factor by the identity provider's amr: staff need Shire's two-factor",
+          );
         return await options.completeSignIn(request, reply, result, result.returnTo);
       } catch (err) {
         return failurePage(request, reply, provider, err);

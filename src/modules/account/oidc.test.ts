@@ -1,14 +1,16 @@
 /**
  * Signing in with an external identity provider, against a real OpenID Connect provider
- * (oidc-provider) listening on a local port: the app sends the browser there, the provider
- * signs in whichever test person it is told to, and sends the browser back to the callback.
+ * (oidc-provider, test/fake-oidc.ts) listening on a local port.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import Provider from 'oidc-provider';
+import {
+  FAKE_OIDC_PUBLIC_URL,
+  FAKE_OIDC_SITE_KEY,
+  signInWithProvider,
+  startFakeOidcProvider,
+  type FakeOidcProvider,
+} from '../../../test/fake-oidc.js';
 import {
   buildTestApp,
   dialects,
@@ -20,122 +22,11 @@ import {
 import { CaseService } from '../cases/service.js';
 import { newResident, signUp } from './testing.js';
 
-const PUBLIC_URL = 'http://localhost:3000';
 const CALLBACK = '/account/sign-in/oidc/test/callback';
-/** This site's key for the client that proves itself with private_key_jwt, as GOV.UK One Login needs. */
-const SITE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
-interface Person {
-  email: string;
-  email_verified: boolean;
-  name: string;
-}
-
-/**
- * An OpenID Connect provider with one client (this app). Its login page signs in
- * `provider.signingIn` at once, or, when that is 'cancel', reports that the person cancelled.
- */
-async function startProvider(t: TestContext) {
-  const people = new Map<string, Person>();
-  const control: { signingIn: string } = { signingIn: '' };
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const issuer = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
-
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: 'shire',
-        client_secret: 'a-client-secret-for-the-tests-only',
-        redirect_uris: [`${PUBLIC_URL}${CALLBACK}`],
-        token_endpoint_auth_method: 'client_secret_post',
-      },
-      {
-        client_id: 'shire-keyed',
-        redirect_uris: [`${PUBLIC_URL}/account/sign-in/oidc/keyed/callback`],
-        token_endpoint_auth_method: 'private_key_jwt',
-        jwks: { keys: [{ ...SITE_KEY.publicKey.export({ format: 'jwk' }), use: 'sig' }] },
-      },
-    ],
-    jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'test', use: 'sig' }] },
-    cookies: { keys: ['cookie-key-for-the-tests-only'] },
-    claims: { email: ['email', 'email_verified'], profile: ['name'] },
-    findAccount: (_ctx, sub) => {
-      const person = people.get(sub);
-      return person && { accountId: sub, claims: () => ({ sub, ...person }) };
-    },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    features: { devInteractions: { enabled: false } },
-    ttl: { Interaction: 600, Grant: 600, Session: 600, AccessToken: 600, IdToken: 600 },
-  });
-  const handle = provider.callback();
-
-  server.on('request', (req, res) => {
-    if (!req.url?.startsWith('/interaction/')) {
-      void handle(req, res);
-      return;
-    }
-    void (async () => {
-      const details = await provider.interactionDetails(req, res);
-      if (control.signingIn === 'cancel') {
-        await provider.interactionFinished(req, res, {
-          error: 'access_denied',
-          error_description: 'The person cancelled',
-        });
-        return;
-      }
-      const accountId = control.signingIn;
-      const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-      grant.addOIDCScope('openid email profile');
-      const grantId = await grant.save();
-      await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } });
-    })();
-  });
-
-  return { issuer, people, control };
-}
-type TestProvider = Awaited<ReturnType<typeof startProvider>>;
-
-/**
- * Clicks "Sign in with Test Login" and follows the redirects through the provider (a browser
- * of its own, keeping the provider's cookies) until it sends the visitor back to the app.
- * Returns the app's answer to the callback, and the callback's path.
- */
-async function signInWithProvider(
-  visitor: Visitor,
-  options: { provider?: string; tamper?: (callback: URL) => void } = {},
-) {
-  const start = await visitor.get(`/account/sign-in/oidc/${options.provider ?? 'test'}`);
-  assert.equal(start.statusCode, 303, start.body);
-  let url = new URL(String(start.headers.location));
-  const cookies = new Map<string, string>();
-  for (let hops = 0; hops < 10; hops++) {
-    if (url.origin === PUBLIC_URL) {
-      options.tamper?.(url);
-      return visitor.get(url.pathname + url.search);
-    }
-    const res = await fetch(url, {
-      redirect: 'manual',
-      headers: { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
-    });
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const [name = '', value = ''] = pair.split(/=(.*)/s);
-      if (value) cookies.set(name, value);
-      else cookies.delete(name);
-    }
-    const location = res.headers.get('location');
-    assert.ok(location, `${url.href} answered ${String(res.status)}: ${await res.text()}`);
-    url = new URL(location, url);
-  }
-  assert.fail('too many redirects');
-}
-
-function appWith(t: TestContext, dialect: 'sqlite' | 'postgres', provider: TestProvider) {
+function appWith(t: TestContext, dialect: 'sqlite' | 'postgres', provider: FakeOidcProvider) {
   return buildTestApp(t, dialect, {
-    PUBLIC_URL,
+    PUBLIC_URL: FAKE_OIDC_PUBLIC_URL,
     OIDC_PROVIDERS: 'test,keyed,down',
     OIDC_TEST_NAME: 'Test Login',
     OIDC_TEST_ISSUER: provider.issuer,
@@ -144,7 +35,9 @@ function appWith(t: TestContext, dialect: 'sqlite' | 'postgres', provider: TestP
     OIDC_KEYED_NAME: 'Keyed Login',
     OIDC_KEYED_ISSUER: provider.issuer,
     OIDC_KEYED_CLIENT_ID: 'shire-keyed',
-    OIDC_KEYED_PRIVATE_KEY: String(SITE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' })),
+    OIDC_KEYED_PRIVATE_KEY: String(
+      FAKE_OIDC_SITE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    ),
     // Nothing listens on port 9 (discard): a provider that cannot be reached.
     OIDC_DOWN_NAME: 'Down Login',
     OIDC_DOWN_ISSUER: 'http://127.0.0.1:9',
@@ -167,7 +60,7 @@ async function identitiesOf(app: TestApp, accountId: number) {
 
 for (const dialect of dialects()) {
   await test(`sign in with an identity provider on ${dialect}`, async (t) => {
-    const provider = await startProvider(t);
+    const provider = await startFakeOidcProvider(t);
     const app = await appWith(t, dialect, provider);
 
     await t.test('the sign-in page has a button for each provider', async () => {
@@ -359,6 +252,22 @@ await test('provider settings are checked at start, naming the variable', (t) =>
         OIDC_ONELOGIN_PRIVATE_KEY: 'not a key',
       }),
     /OIDC_ONELOGIN_PRIVATE_KEY: must be a PEM private key/,
+  );
+  const entra = {
+    OIDC_PROVIDERS: 'entra',
+    OIDC_ENTRA_NAME: 'Westmoor staff sign-in',
+    OIDC_ENTRA_ISSUER: 'https://login.microsoftonline.com/tenant/v2.0',
+    OIDC_ENTRA_CLIENT_ID: 'id',
+    OIDC_ENTRA_CLIENT_SECRET: 'secret',
+  };
+  assert.throws(
+    () => testConfig(t, { ...entra, OIDC_ENTRA_STAFF: 'maybe' }),
+    /^ConfigError: environment variable OIDC_ENTRA_STAFF: must be true or false/,
+  );
+  assert.equal(testConfig(t, entra).oidcProviders[0]?.trustedForStaff, false);
+  assert.equal(
+    testConfig(t, { ...entra, OIDC_ENTRA_STAFF: 'true' }).oidcProviders[0]?.trustedForStaff,
+    true,
   );
   assert.throws(
     () => testConfig(t, { OIDC_PROVIDERS: 'One Login' }),

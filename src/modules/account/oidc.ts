@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import * as client from 'openid-client';
 import type { OidcProvider } from '../../platform/config.js';
 import type { DB } from '../../platform/db/types.js';
+import type { SignInProof } from './current.js';
 import * as identities from './oidc-queries.js';
 import * as q from './queries.js';
 import { toSignedIn, type LinkSignIn } from './service.js';
@@ -44,6 +45,8 @@ interface ExternalPerson {
   email: string | undefined;
   emailVerified: boolean;
   name: string | undefined;
+  /** The ID token's `amr` claim (RFC 8176), when it has one: how the provider checked them. */
+  amr: unknown;
 }
 
 /** How long to wait for a provider before telling the person it cannot be reached, in seconds. */
@@ -104,13 +107,14 @@ export class ExternalSignIn {
   /**
    * Checks the provider's answer at `callbackUrl` (state, issuer, code with the PKCE verifier,
    * the ID token's signature, audience and nonce) and signs in the account that person is,
-   * linking or creating it if need be. Throws ExternalSignInError when it does not work.
+   * linking or creating it if need be, saying whether the sign-in was multi-factor by the
+   * council's identity provider. Throws ExternalSignInError when it does not work.
    */
   async finish(
     provider: OidcProvider,
     callbackUrl: URL,
     pending: PendingSignIn | undefined,
-  ): Promise<Pick<LinkSignIn, 'account' | 'signedInAt' | 'returnTo'>> {
+  ): Promise<Pick<LinkSignIn, 'account' | 'signedInAt' | 'returnTo'> & SignInProof> {
     if (pending?.provider !== provider.id) throw new ExternalSignInError('refused');
     const config = await this.configuration(provider);
     let person: ExternalPerson;
@@ -139,11 +143,18 @@ export class ExternalSignIn {
         email: typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : undefined,
         emailVerified: claims.email_verified === true,
         name: nameFrom(claims),
+        // From the signed ID token alone: userinfo is not where a provider vouches for a sign-in.
+        amr: idToken.amr,
       };
     } catch (err) {
       throw toFailure(err);
     }
-    return { ...(await this.signIn(person)), returnTo: pending.returnTo };
+    return {
+      ...(await this.signIn(person)),
+      returnTo: pending.returnTo,
+      method: `oidc:${provider.id}`,
+      multiFactor: provider.trustedForStaff && multiFactorPerAmr(person.amr),
+    };
   }
 
   /**
@@ -247,6 +258,21 @@ async function clientAuthentication(provider: OidcProvider): Promise<client.Clie
     ['sign'],
   );
   return client.PrivateKeyJwt(signingKey);
+}
+
+/**
+ * Whether a sign-in with the council's identity provider counts as multi-factor. That provider
+ * is trusted to enforce its own policy (Entra ID's conditional access, say), so an ID token
+ * that does not say how the person signed in is taken at the provider's word. One that does say,
+ * with `amr`, must include 'mfa' (RFC 8176: "multiple-factor authentication"): ['pwd'] alone is
+ * a sign-in the provider let through on a password, which Shire's own two-factor must then make
+ * up for. Lists of other methods ('otp', 'hwk', 'sms'…) without 'mfa' are not added up here:
+ * a provider that counts them as multi-factor says so with 'mfa', and guessing could only weaken
+ * the rule.
+ */
+function multiFactorPerAmr(amr: unknown): boolean {
+  if (amr === undefined) return true;
+  return Array.isArray(amr) && amr.includes('mfa');
 }
 
 function nameFrom(claims: Record<string, unknown>): string | undefined {

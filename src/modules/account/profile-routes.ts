@@ -12,7 +12,7 @@ import {
   type AddressAnswer,
   type RawAnswer,
 } from '../forms/fields.js';
-import { signInSession } from './current.js';
+import { signInProof, signInSession } from './current.js';
 import { FLASH } from './dashboard.js';
 import {
   emailInput,
@@ -368,8 +368,8 @@ export function profileRoutes(app: FastifyInstance, options: ModuleOptions, done
           text(request.body.currentPassword),
           text(request.body.password),
         );
-        // Other devices are signed out; this one stays signed in.
-        signInSession(request.session, account.id, changedAt);
+        // Other devices are signed out; this one stays signed in, as it signed in.
+        signInSession(request.session, account.id, changedAt, signInProof(request));
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         const { hasPassword } = await profileOf(request);

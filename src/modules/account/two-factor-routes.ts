@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ModuleOptions } from '../../app.js';
 import type { Session } from '../../platform/http/session.js';
+import { isSignInMethod, type SignInMethod, type SignInProof } from './current.js';
 import { errorSummary, passwordInput, readPassword, safeReturnPath } from './inputs.js';
 import { SIGN_IN_THROTTLE, type LinkSignIn, type SignedInAccount } from './service.js';
 
 type Body = Record<string, unknown>;
-type SignIn = Pick<LinkSignIn, 'account' | 'signedInAt'>;
+type SignIn = Pick<LinkSignIn, 'account' | 'signedInAt'> & SignInProof;
 
 /** Where a sign-in waiting for its second factor goes. */
 export const SECOND_FACTOR_PATH = '/account/sign-in/two-factor';
@@ -36,6 +37,7 @@ const ERRORS = {
 interface PendingSignIn {
   account: SignedInAccount;
   signedInAt: number;
+  method: SignInMethod;
   startedAt: number;
   returnTo: string | null;
   flash: string | null;
@@ -49,12 +51,14 @@ function pendingSignIn(value: unknown, now: number): PendingSignIn | undefined {
     typeof account?.id !== 'number' ||
     typeof pending.signedInAt !== 'number' ||
     typeof pending.startedAt !== 'number' ||
+    !isSignInMethod(pending.method) ||
     now - pending.startedAt > PENDING_LIFETIME_MS
   )
     return undefined;
   return {
     account,
     signedInAt: pending.signedInAt,
+    method: pending.method,
     startedAt: pending.startedAt,
     returnTo: typeof pending.returnTo === 'string' ? pending.returnTo : null,
     flash: typeof pending.flash === 'string' ? pending.flash : null,
@@ -64,6 +68,8 @@ function pendingSignIn(value: unknown, now: number): PendingSignIn | undefined {
 /**
  * Called where a sign-in would complete: when the account has two-factor on, the session is
  * not signed in but holds the sign-in until the second factor is given, and this returns true.
+ * Staff who signed in multi-factor with the council's identity provider have given it already;
+ * a resident who turned two-factor on is asked for it however they signed in.
  */
 export async function holdForSecondFactor(
   { services }: ModuleOptions,
@@ -72,12 +78,14 @@ export async function holdForSecondFactor(
   returnTo: string | null | undefined,
   flash: string | undefined,
 ): Promise<boolean> {
+  if (result.multiFactor && result.account.role !== 'resident') return false;
   if (!(await services.twoFactor.status(result.account.id)).on) return false;
   // A new id now too: the half-signed-in session must not be one someone planted.
   session.regenerate();
   const pending: PendingSignIn = {
     account: result.account,
     signedInAt: result.signedInAt.getTime(),
+    method: result.method,
     startedAt: services.twoFactor.now().getTime(),
     returnTo: returnTo ?? null,
     flash: flash ?? null,
@@ -87,18 +95,32 @@ export async function holdForSecondFactor(
 }
 
 /**
+ * Staff sign in with a second factor: Shire's two-factor, or the council's identity provider's
+ * multi-factor sign-in. A member of staff signed in with neither, who has not set up Shire's,
+ * is sent to set it up. For preHandler hooks: the account module's gate below, the back office.
+ */
+export async function sendStaffToSetUpTwoFactor(
+  { services }: Pick<ModuleOptions, 'services'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  if (!request.account || request.signIn?.multiFactor) return undefined;
+  if (await services.twoFactor.mustSetUp(request.account.id))
+    return reply.redirect(SET_UP_PATH, 303);
+  return undefined;
+}
+
+/**
  * Staff accounts must use two-factor: until it is set up, every account page sends them to
  * set it up. Wrapped with fastify-plugin so the hook covers the whole account module; register
  * it before the module's other routes.
  */
 export const twoFactorGate = fp(
-  (app: FastifyInstance, { services }: ModuleOptions, done: () => void) => {
+  (app: FastifyInstance, options: ModuleOptions, done: () => void) => {
     app.addHook('preHandler', async (request, reply) => {
-      if (!request.account) return;
       const path = request.url.split('?')[0] ?? '';
       if (/^\/account\/(two-factor|sign-out|signed-out)(\/|-|$)/.test(path)) return;
-      if (await services.twoFactor.mustSetUp(request.account.id))
-        return reply.redirect(SET_UP_PATH, 303);
+      return sendStaffToSetUpTwoFactor(options, request, reply);
     });
     done();
   },
@@ -184,7 +206,12 @@ export function twoFactorRoutes(
     return options.finishSignIn(
       request,
       reply,
-      { account: pending.account, signedInAt: new Date(pending.signedInAt) },
+      {
+        account: pending.account,
+        signedInAt: new Date(pending.signedInAt),
+        method: pending.method,
+        multiFactor: true,
+      },
       pending.returnTo,
       pending.flash ?? undefined,
     );
@@ -227,7 +254,8 @@ export function twoFactorRoutes(
     return reply.code(error ? 400 : 200).render('account/views/two-factor-set-up.njk', {
       pageTitle: 'Set up two-factor authentication',
       setUp,
-      required: (await twoFactor.status(account.id)).required,
+      // Staff signed in multi-factor by the council's identity provider may, but need not yet.
+      required: (await twoFactor.status(account.id)).required && !request.signIn?.multiFactor,
       code: codeInput('Enter the 6-digit code from your app', error),
       errorSummary: errorSummary({ code: error }),
     });

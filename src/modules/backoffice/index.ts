@@ -14,6 +14,7 @@ import { photoContentType } from '../reports/photos.js';
 import { RENDITIONS, type Rendition } from '../reports/service.js';
 import { signedInOnly } from '../account/current.js';
 import { errorSummary } from '../account/inputs.js';
+import { sendStaffToSetUpTwoFactor } from '../account/two-factor-routes.js';
 import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
 import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
@@ -60,7 +61,7 @@ function staffOf(request: FastifyRequest): Staff {
 /**
  * The back office at /staff: queues of cases, one case with everything staff can do to it,
  * and, for administrators, staff accounts and the audit log. Every route needs a signed-in
- * member of staff (two-factor is already required of them at sign-in); residents are refused.
+ * member of staff (a second factor is already required of them at sign-in); residents are refused.
  */
 export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, done: () => void) {
   const { services } = options;
@@ -70,9 +71,9 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
   app.addHook('preHandler', async (request, reply) => {
     if (!request.account) return signedInOnly(request, reply);
     staffOf(request);
-    // Staff sign in with a second factor; one who has not set it up yet does that first.
-    if (await services.twoFactor.mustSetUp(request.account.id))
-      return reply.redirect('/account/two-factor/set-up', 303);
+    // Staff sign in with a second factor, Shire's or the council's identity provider's; one
+    // with neither sets up Shire's first.
+    return sendStaffToSetUpTwoFactor(options, request, reply);
   });
 
   app.get('/staff', (_request, reply) => reply.redirect('/staff/cases', 303));
