@@ -49,9 +49,18 @@ import { backOfficeModule } from './modules/backoffice/index.js';
 import { BackOffice } from './modules/backoffice/service.js';
 import { CategoryAdmin } from './modules/backoffice/categories.js';
 import { NotificationService } from './modules/notifications/service.js';
+import fastifyWebsocket from '@fastify/websocket';
+import { chatModule } from './modules/chat/index.js';
+import { ChatHub } from './modules/chat/hub.js';
+import { MAX_FRAME } from './modules/chat/protocol.js';
+import { ChatService } from './modules/chat/service.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
-export function createServices(database: Database<DB>, config: Config) {
+export function createServices(
+  database: Database<DB>,
+  config: Config,
+  clocks: { chatHours?: () => Date } = {},
+) {
   const cases = new CaseService(database.db);
   const catalogue = new CatalogueService(loadCatalogue(config.servicesDir));
   const accounts = new AccountService(database.db, cases, {
@@ -80,6 +89,12 @@ export function createServices(database: Database<DB>, config: Config) {
     settings,
     backOffice: new BackOffice(database.db, cases, accounts, catalogue, reports, settings),
     categoryAdmin: new CategoryAdmin(database.db, catalogue, settings),
+    chat: new ChatService(database.db, cases, catalogue, {
+      council: config.council,
+      secret: config.sessionSecret,
+      publicUrl: config.publicUrl,
+      ...(clocks.chatHours ? { now: clocks.chatHours } : {}),
+    }),
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -94,6 +109,8 @@ export interface ModuleOptions {
   files: FileStorage;
   /** The council's streets, places and postcodes (docs/gazetteer.md), loaded once. */
   gazetteer: Gazetteer;
+  /** Live chat's sockets on this node, joined to every node through the bus. */
+  chatHub: ChatHub;
 }
 
 export interface AppDependencies {
@@ -102,6 +119,8 @@ export interface AppDependencies {
   logger?: Logger;
   /** Where built assets are cached; defaults to data/assets. */
   assetCacheDir?: string;
+  /** The time live chat's opening hours are checked against; tests fix it. */
+  chatHoursClock?: () => Date;
 }
 
 export function openDatabase(config: Config): Database<DB> {
@@ -131,8 +150,13 @@ export async function buildApp(
     cacheDir: deps.assetCacheDir ?? path.join(config.dataDir, 'assets'),
     ...(config.logoPath ? { logoPath: config.logoPath } : {}),
   });
-  const services = createServices(database, config);
+  const services = createServices(
+    database,
+    config,
+    deps.chatHoursClock ? { chatHours: deps.chatHoursClock } : {},
+  );
   const bus = createBus(config.redisUrl);
+  const chatHub = new ChatHub(bus, services.chat, logger);
 
   // Typed as Fastify's logger so plugins see a plain FastifyInstance; it is the same pino logger.
   const requestLogger: FastifyBaseLogger = logger;
@@ -158,6 +182,7 @@ export async function buildApp(
   securityHeaders(app, config);
   await app.register(fastifyCompress, { threshold: 1024 });
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME } });
   const sessionStore = redis ? new RedisSessionStore(redis) : new DatabaseSessionStore(database.db);
   // Redis expires its own keys; the sessions table needs sweeping now and then.
   const sweep =
@@ -216,6 +241,7 @@ export async function buildApp(
     gazetteer: config.gazetteerPath
       ? await Gazetteer.load(config.gazetteerPath, logger)
       : Gazetteer.fromPlaces([]),
+    chatHub,
   };
   // Before the modules, so every route knows who is signed in (request.account).
   await app.register(accountPlugin, moduleOptions);
@@ -230,6 +256,7 @@ export async function buildApp(
   await app.register(accountModule, moduleOptions);
   await app.register(notificationsModule, moduleOptions);
   await app.register(backOfficeModule, moduleOptions);
+  await app.register(chatModule, moduleOptions);
 
   const senders = config.inProcessWorker
     ? createSenders({ config, services, database, logger })
@@ -250,10 +277,12 @@ export async function buildApp(
     await services.notifications.vapidKeys().catch((err: unknown) => {
       logger.error({ err }, 'web push is off: its keys could not be loaded');
     });
+    await chatHub.start();
     worker?.start();
   });
   app.addHook('onClose', async () => {
     clearInterval(sweep);
+    await chatHub.stop();
     await worker?.stop();
     senders?.close();
     await bus.close();

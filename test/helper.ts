@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { buildApp } from '../src/app.js';
+import { buildApp, type AppDependencies } from '../src/app.js';
 import { loadConfig, type Config } from '../src/platform/config.js';
 import { Database, type Dialect } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
@@ -81,10 +81,12 @@ export async function buildTestApp(
   t: TestContext,
   dialect: Dialect = 'sqlite',
   env: Record<string, string> = {},
+  deps: Pick<AppDependencies, 'chatHoursClock'> = {},
 ): Promise<TestApp> {
   const config = testConfig(t, env);
   const database = await testDatabase(t, dialect);
   const app = await buildApp(config, {
+    ...deps,
     database,
     logger: createLogger('silent'),
     assetCacheDir: ASSET_CACHE_DIR,

@@ -65,6 +65,27 @@ const mapSchema = z
   })
   .default({});
 
+/** Live chat: the council's other websites that may embed it, and agents' canned replies. */
+const chatSchema = z
+  .object({
+    /** e.g. https://www.westmoor-libraries.org.uk: origins only, no path. */
+    origins: z
+      .array(
+        z
+          .string()
+          .url('must be a web address like https://www.example.gov.uk')
+          .refine(
+            (url) => new URL(url).origin === url,
+            'must be an origin only, with no path or /',
+          ),
+      )
+      .default([]),
+    cannedReplies: z
+      .array(z.object({ title: z.string().min(1).max(60), text: z.string().min(1).max(2000) }))
+      .default([]),
+  })
+  .default({});
+
 const councilSchema = z.object({
   name: z.string().min(3, 'must be the council’s full name'),
   shortName: z.string().min(2),
@@ -91,6 +112,7 @@ const councilSchema = z.object({
   boundary,
   map: mapSchema,
   reporting: reportingSchema,
+  chat: chatSchema,
 });
 
 const booleanFlag = z

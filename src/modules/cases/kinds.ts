@@ -101,6 +101,7 @@ export const CASE_KINDS = {
     statuses: {
       waiting: open('Waiting for an adviser'),
       active: open('In conversation'),
+      message: open('Message left: we will reply by email'),
       resolved: closed('Resolved'),
       abandoned: closed('Ended'),
     },

@@ -36,3 +36,27 @@ export function describeOpeningHours(hours: Council['openingHours']): string[] {
     return `${dayText}, ${describeTime(opens)} to ${describeTime(closes)}`;
   });
 }
+
+/** The day and time in the council's own time zone (UK local time, summer time included). */
+function localDayAndTime(at: Date): { day: string; time: string } {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/London',
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return {
+    day: part('weekday').toLowerCase().slice(0, 3),
+    time: `${part('hour')}:${part('minute')}`,
+  };
+}
+
+/** Whether `at` falls within the opening hours (opens inclusive, closes exclusive). */
+export function isOpenAt(hours: Council['openingHours'], at: Date): boolean {
+  const { day, time } = localDayAndTime(at);
+  return hours.some(
+    (block) => (block.days as string[]).includes(day) && time >= block.opens && time < block.closes,
+  );
+}

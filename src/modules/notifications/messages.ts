@@ -53,6 +53,12 @@ export interface TemplateData {
   'saved-form': { serviceName: string; link: string; expiresAt: string /* ISO */ };
   /** Other one-off account emails (password changed, already have an account…): a subject and paragraphs; a paragraph that is only an absolute URL becomes a link. */
   'account-notice': { subject: string; paragraphs: string[] };
+  /** A copy of a live chat, asked for by the resident. */
+  'chat-transcript': {
+    ref: string;
+    caseUrl: string;
+    lines: { from: string; at: string /* ISO */; text: string }[];
+  };
 }
 
 export type TemplateName = keyof TemplateData;
@@ -471,6 +477,25 @@ function accountNotice(data: TemplateData['account-notice']): Message {
   };
 }
 
+function chatTranscript(data: TemplateData['chat-transcript']): Message {
+  const when = data.lines[0] ? formatDateTime(data.lines[0].at) : '';
+  return {
+    subject: `Your conversation with us, ${data.ref}`,
+    preview: `A copy of your chat${when ? ` on ${when}` : ''}.`,
+    blocks: [
+      {
+        type: 'paragraph',
+        text: `Here is a copy of your conversation with us${when ? ` on ${when}` : ''}.`,
+      },
+      { type: 'inset', text: `Your reference is ${data.ref}` },
+      { type: 'list', items: data.lines.map((line) => `${line.from}: ${line.text}`) },
+      { type: 'link', text: 'See it in My Account', href: data.caseUrl },
+    ],
+    sms: fitSms(() => `Your conversation with us, ${data.ref}: ${data.caseUrl}`),
+    push: { title: 'Your conversation with us', body: data.ref, url: data.caseUrl },
+  };
+}
+
 export const TEMPLATES: { [K in TemplateName]: (data: TemplateData[K]) => Message } = {
   'case-received': caseReceived,
   'case-status-changed': caseUpdate,
@@ -482,6 +507,7 @@ export const TEMPLATES: { [K in TemplateName]: (data: TemplateData[K]) => Messag
   'sign-in-link': signInLink,
   'saved-form': savedForm,
   'account-notice': accountNotice,
+  'chat-transcript': chatTranscript,
 };
 
 /** TEMPLATES[name](data), typed so the data must match the name. */

@@ -17,6 +17,9 @@ import type {
   ContactLogTable,
   ServiceSettingTable,
   ServiceDefinitionTable,
+  ChatTable,
+  ChatMessageTable,
+  ChatAgentTable,
   UnitCostTable,
   DeliveryTable,
   JobTable,
@@ -50,5 +53,8 @@ export interface DB {
   contact_log: ContactLogTable;
   service_settings: ServiceSettingTable;
   service_definitions: ServiceDefinitionTable;
+  chats: ChatTable;
+  chat_messages: ChatMessageTable;
+  chat_agents: ChatAgentTable;
   unit_costs: UnitCostTable;
 }

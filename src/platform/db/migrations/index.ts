@@ -15,6 +15,7 @@ import { backOffice } from './20261129T1300_back_office.js';
 import { contactLog } from './20261129T1310_contact_log.js';
 import { serviceSettings } from './20261129T1320_service_settings.js';
 import { serviceDefinitions } from './20261129T1330_service_definitions.js';
+import { liveChat } from './20261129T1400_live_chat.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T1310_contact_log': contactLog,
   '20261129T1320_service_settings': serviceSettings,
   '20261129T1330_service_definitions': serviceDefinitions,
+  '20261129T1400_live_chat': liveChat,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

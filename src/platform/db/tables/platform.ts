@@ -127,3 +127,45 @@ export interface UnitCostTable {
   pence: number;
   updated_at: string;
 }
+
+/** A live chat's own state beside its case (migration 1400). */
+export interface ChatTable {
+  id: Generated<number>;
+  case_id: number;
+  token_hash: string;
+  status: string;
+  topic: string;
+  account_id: number | null;
+  name: string | null;
+  email: string | null;
+  agent_id: number | null;
+  team: string | null;
+  last_seq: Generated<number>;
+  created_at: string;
+  queued_at: string | null;
+  accepted_at: string | null;
+  closed_at: string | null;
+  outcome: string | null;
+  suggested: string | null;
+  followed: string | null;
+  rating: number | null;
+  blocked_at: string | null;
+}
+
+export interface ChatMessageTable {
+  id: Generated<number>;
+  chat_id: number;
+  seq: number;
+  client_id: string | null;
+  sender: string;
+  sender_name: string;
+  body: string;
+  links: string | null;
+  at: string;
+}
+
+export interface ChatAgentTable {
+  account_id: number;
+  status: string;
+  seen_at: string;
+}

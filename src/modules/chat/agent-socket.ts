@@ -1,0 +1,149 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from '@fastify/websocket';
+import type { ModuleOptions } from '../../app.js';
+import { DomainError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
+import { asStaff } from '../backoffice/roles.js';
+import { queueItem, send, type ChatHub, type Peer } from './hub.js';
+import { agentFrame, parseFrame, type AgentFrame, frameText } from './protocol.js';
+import type { ChatService } from './service.js';
+
+/**
+ * Who may open an agent's chat socket: staff, signed in with a second factor (Shire's, or the
+ * council's identity provider's), from a page on this site. Refused before the upgrade.
+ */
+export function agentSocketGuard({ services, config }: ModuleOptions) {
+  const origin = new URL(config.publicUrl).origin;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const staff = asStaff(request.account);
+    const secondFactor =
+      staff &&
+      (request.signIn?.multiFactor === true || !(await services.twoFactor.mustSetUp(staff.id)));
+    if (request.headers.origin !== origin || !staff || !secondFactor)
+      return reply.code(403).send({ title: 'Forbidden', detail: 'This is for council staff.' });
+    return undefined;
+  };
+}
+
+/** One agent's console: the queue, their chats, and what they do in them. */
+export function agentConnection(
+  socket: WebSocket,
+  request: FastifyRequest,
+  chats: ChatService,
+  hub: ChatHub,
+): void {
+  const staff = asStaff(request.account);
+  if (!staff) {
+    socket.close(1008, 'Staff only');
+    return;
+  }
+  const peer: Peer = { socket, role: 'agent', agentId: staff.id };
+  hub.addConsole(peer);
+
+  /** A chat of theirs, active: anything else is refused with a reason. */
+  const theirs = async (chatId: number) => {
+    const chat = await chats.byId(chatId);
+    if (!chat) throw new NotFoundError('There is no such chat.');
+    if (chat.agent_id !== staff.id || chat.status !== 'active')
+      throw new ForbiddenError('This chat is not yours.');
+    return chat;
+  };
+
+  const hello = async () => {
+    await chats.agentSeen(staff.id);
+    const mine = await chats.mine(staff.id);
+    for (const chat of mine) hub.join(chat.id, peer);
+    send(peer, {
+      t: 'hello',
+      status: await chats.agentStatus(staff.id),
+      queue: (await chats.waiting()).map(queueItem),
+      chats: await Promise.all(mine.map((chat) => hub.summary(chat))),
+    });
+  };
+
+  const handle = async (frame: AgentFrame) => {
+    switch (frame.t) {
+      case 'ping':
+        return chats.agentSeen(staff.id);
+      case 'status':
+        await chats.setAgentStatus(staff.id, frame.status);
+        {
+          send(peer, { t: 'status', status: frame.status });
+          return;
+        }
+      case 'accept': {
+        const chat = await chats.accept(staff, frame.chat);
+        hub.join(chat.id, peer);
+        send(peer, { t: 'chats', chats: [await hub.summary(chat)] });
+        return;
+      }
+      case 'sync':
+        // After a reconnect: what each of their chats said since the last message seen.
+        for (const [id, after] of Object.entries(frame.after)) {
+          const chat = await theirs(Number(id));
+          hub.join(chat.id, peer);
+          for (const message of await chats.messagesAfter(chat.id, after))
+            send(peer, { t: 'msg', chat: chat.id, ...message });
+        }
+        return;
+      case 'msg': {
+        const chat = await theirs(frame.chat);
+        const { message } = await chats.append(chat.id, 'agent', staff.name, frame.text, frame.id);
+        send(peer, { t: 'ack', chat: chat.id, id: frame.id, seq: message.seq });
+        return;
+      }
+      case 'typing':
+        await theirs(frame.chat);
+        return chats.typing(frame.chat, 'agent');
+      case 'close': {
+        const chat = await theirs(frame.chat);
+        await chats.close(
+          chat.id,
+          { type: 'staff', id: staff.id, name: staff.name },
+          frame.outcome,
+        );
+        hub.leave(chat.id, peer);
+        send(peer, { t: 'closed', chat: chat.id });
+        return;
+      }
+      case 'transfer': {
+        const chat = await theirs(frame.chat);
+        const to = await chats.adviser(frame.to);
+        if (!to) throw new NotFoundError('There is no such adviser.');
+        await chats.transfer(staff, chat.id, to);
+        hub.leave(chat.id, peer);
+        send(peer, { t: 'closed', chat: chat.id, transferredTo: to.name });
+        return;
+      }
+    }
+  };
+
+  let work = hello().catch((err: unknown) => {
+    request.log.error({ err }, 'could not open an agent’s chat console');
+  });
+  socket.on('message', (data, isBinary) => {
+    const parsed = isBinary ? undefined : parseFrame(agentFrame, frameText(data));
+    if (!parsed?.ok) {
+      send(peer, { t: 'error', code: 'bad', message: 'That was not a chat message.' });
+      return;
+    }
+    const frame = parsed.frame;
+    work = work
+      .then(() => handle(frame))
+      .catch((err: unknown) => {
+        if (err instanceof DomainError) {
+          send(peer, {
+            t: 'error',
+            code: 'refused',
+            message: err.message,
+            chat: (frame as { chat?: number }).chat,
+          });
+          return;
+        }
+        request.log.error({ err }, 'an agent’s chat action failed');
+        send(peer, { t: 'error', code: 'error', message: 'Something went wrong. Try again.' });
+      });
+  });
+  socket.on('close', () => {
+    hub.drop(peer);
+  });
+}

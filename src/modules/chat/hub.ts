@@ -1,0 +1,198 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from '@fastify/websocket';
+import type { Bus } from '../../platform/bus/bus.js';
+import type { Chat, ChatEvent, ChatService } from './service.js';
+
+export const CHAT_TOPIC = 'chat.events';
+
+/** A socket buffering more than this is too slow to keep up: it is closed and resumes later. */
+const MAX_BUFFERED = 1024 * 1024;
+
+/** A connected browser: a resident in one chat, or an agent's console. */
+export interface Peer {
+  socket: WebSocket;
+  role: 'resident' | 'agent';
+  /** The agent's account, for an agent's console. */
+  agentId?: number;
+}
+
+/**
+ * The chat sockets connected to this node, and the bus that joins the nodes: a message stored
+ * on any node is published once and every node sends it to its own sockets in that chat.
+ */
+export class ChatHub {
+  private readonly rooms = new Map<number, Set<Peer>>();
+  private readonly consoles = new Set<Peer>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private queueTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly chats: ChatService,
+    private readonly logger: FastifyBaseLogger,
+  ) {
+    // What the chat service stores or changes, every node hears.
+    chats.listen((event) => this.publish(event));
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.bus.subscribe(CHAT_TOPIC, (event) => {
+      this.deliver(event as ChatEvent);
+    });
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.queueTimer);
+    await this.unsubscribe?.();
+    for (const peers of this.rooms.values())
+      for (const peer of peers) peer.socket.close(1012, 'Restarting');
+    for (const peer of this.consoles) peer.socket.close(1012, 'Restarting');
+  }
+
+  private publish(event: ChatEvent): Promise<void> {
+    return this.bus.publish(CHAT_TOPIC, event);
+  }
+
+  join(chatId: number, peer: Peer): void {
+    const room = this.rooms.get(chatId) ?? new Set<Peer>();
+    room.add(peer);
+    this.rooms.set(chatId, room);
+  }
+
+  leave(chatId: number, peer: Peer): void {
+    const room = this.rooms.get(chatId);
+    room?.delete(peer);
+    if (room?.size === 0) this.rooms.delete(chatId);
+  }
+
+  addConsole(peer: Peer): void {
+    this.consoles.add(peer);
+  }
+
+  /** Forgets a socket that has gone, from every chat it was in. */
+  drop(peer: Peer): void {
+    this.consoles.delete(peer);
+    for (const [chatId, room] of this.rooms) {
+      room.delete(peer);
+      if (room.size === 0) this.rooms.delete(chatId);
+    }
+  }
+
+  /** The agents' consoles on this node, to send one of them a chat handed over. */
+  consolesOf(agentId: number): Peer[] {
+    return [...this.consoles].filter((peer) => peer.agentId === agentId);
+  }
+
+  private deliver(event: ChatEvent): void {
+    switch (event.kind) {
+      case 'message':
+        this.toRoom(event.chat, { t: 'msg', chat: event.chat, ...event.message });
+        return;
+      case 'typing':
+        for (const peer of this.rooms.get(event.chat) ?? [])
+          if (peer.role !== event.from)
+            send(peer, { t: 'typing', chat: event.chat, from: event.from });
+        return;
+      case 'state':
+        void this.stateChanged(event.chat).catch((err: unknown) => {
+          this.logger.error({ err, chat: event.chat }, 'could not send a chat’s new state');
+        });
+        return;
+      case 'queue':
+        this.queueChanged();
+        return;
+    }
+  }
+
+  private toRoom(chatId: number, payload: Record<string, unknown>): void {
+    for (const peer of this.rooms.get(chatId) ?? []) send(peer, payload);
+  }
+
+  private async stateChanged(chatId: number): Promise<void> {
+    const chat = await this.chats.byId(chatId);
+    if (!chat) return;
+    this.toRoom(chatId, await this.stateOf(chat));
+    // A chat handed to an agent on this node: their console opens it.
+    if (chat.status === 'active' && chat.agent_id !== null)
+      for (const peer of this.consolesOf(chat.agent_id)) {
+        this.join(chatId, peer);
+        send(peer, { t: 'chats', chats: [await this.summary(chat)] });
+      }
+  }
+
+  /**
+   * Queue changes come in bursts (a chat accepted, another joining); every waiting resident
+   * and console on this node is updated once per burst, from one read of the queue.
+   */
+  private queueChanged(): void {
+    if (this.queueTimer) return;
+    this.queueTimer = setTimeout(() => {
+      this.queueTimer = undefined;
+      this.sendQueue().catch((err: unknown) => {
+        this.logger.error({ err }, 'could not send the chat queue');
+      });
+    }, 100);
+  }
+
+  private async sendQueue(): Promise<void> {
+    const waiting = await this.chats.waiting();
+    const waitingIds = new Set(waiting.map((c) => c.id));
+    for (const [chatId, room] of this.rooms) {
+      if (!waitingIds.has(chatId)) continue;
+      const chat = waiting.find((c) => c.id === chatId);
+      if (!chat) continue;
+      const state = await this.stateOf(chat, waiting);
+      for (const peer of room) if (peer.role === 'resident') send(peer, state);
+    }
+    if (this.consoles.size > 0) {
+      const list = { t: 'queue', waiting: waiting.map((c) => queueItem(c)) };
+      for (const peer of this.consoles) send(peer, list);
+    }
+  }
+
+  /** What a resident's widget shows: the status, whether a person can take it, the place in the queue. */
+  async stateOf(chat: Chat, waiting?: Chat[]): Promise<Record<string, unknown>> {
+    const open = await this.chats.open();
+    const base = {
+      t: 'state',
+      chat: chat.id,
+      status: chat.status,
+      open,
+      hours: this.chats.withinHours(),
+    };
+    if (chat.status !== 'waiting') return base;
+    return { ...base, ...(await this.chats.position(chat, waiting)) };
+  }
+
+  /** A chat as an agent's console lists it, with every message so far. */
+  async summary(chat: Chat): Promise<Record<string, unknown>> {
+    return {
+      ...queueItem(chat),
+      status: chat.status,
+      accountId: chat.account_id,
+      messages: await this.chats.transcript(chat),
+    };
+  }
+}
+
+/** A waiting chat in an agent's queue. */
+export function queueItem(chat: Chat) {
+  return {
+    id: chat.id,
+    topic: chat.topic,
+    name: chat.name,
+    since: chat.queued_at ?? chat.created_at,
+    signedIn: chat.account_id !== null,
+  };
+}
+
+/** Sends one frame; a socket too far behind is closed, and its browser resumes where it was. */
+export function send(peer: Peer, payload: Record<string, unknown>): void {
+  const { socket } = peer;
+  if (socket.readyState !== socket.OPEN) return;
+  if (socket.bufferedAmount > MAX_BUFFERED) {
+    socket.close(1013, 'Too far behind; reconnect to catch up');
+    return;
+  }
+  socket.send(JSON.stringify(payload));
+}
