@@ -359,6 +359,7 @@ await test('every template is registered', () => {
     'sign-in-link',
     'saved-form',
     'account-notice',
+    'chat-transcript',
   ];
   assert.deepEqual(Object.keys(TEMPLATES).sort(), [...names].sort());
 });
@@ -396,4 +397,21 @@ await test('a rendered case email has no axe-core violations', async () => {
     unsubscribeUrl,
   ).html;
   assert.deepEqual(await axeViolations(html), []);
+});
+
+await test('a chat transcript lists who said what, with the reference and a link back', async () => {
+  const { message, email } = render('chat-transcript', {
+    ref: 'CHT-4F7K-92QX',
+    caseUrl: `${publicUrl}/account/cases/CHT-4F7K-92QX`,
+    lines: [
+      { from: 'You', at: '2026-11-30T10:01:00Z', text: 'My bin was not emptied <b>again</b>' },
+      { from: 'Ade Agent', at: '2026-11-30T10:02:00Z', text: 'Sorry, a crew will come tomorrow.' },
+    ],
+  });
+  assert.equal(email.subject, 'Your conversation with us, CHT-4F7K-92QX');
+  assert.match(email.text, /You: My bin was not emptied <b>again<\/b>/);
+  assert.match(email.html, /You: My bin was not emptied &lt;b&gt;again&lt;\/b&gt;/);
+  assert.match(email.text, /Ade Agent: Sorry, a crew will come tomorrow\./);
+  assert.ok(message.sms.includes('CHT-4F7K-92QX'));
+  assert.deepEqual(await axeViolations(email.html), []);
 });
