@@ -8,3 +8,25 @@
 import { initAll } from 'govuk-frontend';
 
 initAll();
+
+// Live chat: the "Chat with us" link opens the chat here instead of going to /chat. The
+// widget is loaded only when wanted: when the link is used, on /chat itself, or when a
+// chat is going on (it carries on from page to page).
+const launcher = document.querySelector<HTMLAnchorElement>('[data-chat-launcher]');
+const chatHere = document.querySelector<HTMLElement>('[data-chat-here]');
+let chatWidget: Promise<import('./chat-widget.js').ChatWidget> | undefined;
+const openChatWidget = () =>
+  (chatWidget ??= import('./chat-widget.js').then(
+    ({ ChatWidget }) => new ChatWidget(window.location.origin, chatHere),
+  ));
+launcher?.addEventListener('click', (event) => {
+  event.preventDefault();
+  void openChatWidget().then((widget) => {
+    widget.show();
+  });
+});
+if (chatHere) void openChatWidget();
+else if (sessionStorage.getItem('shire.chat'))
+  void openChatWidget().then((widget) => {
+    if (widget.wasOpen) widget.show();
+  });

@@ -101,7 +101,10 @@ export function dashboardRoutes(
     const newest = Math.max(0, ...timeline.map((event) => event.id));
     if (newest > seenBefore) await accounts.markSeen(account.id, found.id, newest);
     const kind = CASE_KINDS[found.kind];
+    // A chat's case shows the conversation itself.
+    const chat = found.kind === 'chat' ? await options.services.chat.byCase(found.id) : undefined;
     return reply.render('account/views/case.njk', {
+      transcript: chat ? await options.services.chat.transcript(chat) : undefined,
       pageTitle: `${found.title} (${found.ref})`,
       found,
       noun: kind.noun,

@@ -4,7 +4,7 @@ import type { ModuleOptions } from '../../app.js';
 import { DomainError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
 import { asStaff } from '../backoffice/roles.js';
 import { queueItem, send, type ChatHub, type Peer } from './hub.js';
-import { agentFrame, parseFrame, type AgentFrame, frameText } from './protocol.js';
+import { agentFrame, frameText, isSameOrigin, parseFrame, type AgentFrame } from './protocol.js';
 import type { ChatService } from './service.js';
 
 /**
@@ -14,11 +14,12 @@ import type { ChatService } from './service.js';
 export function agentSocketGuard({ services, config }: ModuleOptions) {
   const origin = new URL(config.publicUrl).origin;
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const sameSite = request.headers.origin === origin || isSameOrigin(request);
     const staff = asStaff(request.account);
     const secondFactor =
       staff &&
       (request.signIn?.multiFactor === true || !(await services.twoFactor.mustSetUp(staff.id)));
-    if (request.headers.origin !== origin || !staff || !secondFactor)
+    if (!sameSite || !staff || !secondFactor)
       return reply.code(403).send({ title: 'Forbidden', detail: 'This is for council staff.' });
     return undefined;
   };

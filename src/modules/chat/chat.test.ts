@@ -269,7 +269,8 @@ for (const dialect of dialects()) {
       assert.match(dashboard.body, new RegExp(String(ref)));
       const page = await visitor.get(`/account/cases/${String(ref)}`);
       assert.equal(page.statusCode, 200);
-      assert.match(page.body, /I need help with my council tax/);
+      assert.match(page.body, /<h2 class="govuk-heading-m">Conversation<\/h2>/);
+      assert.match(page.body, /You:<\/span>\s*<span class="app-chat__said">I need help with my council tax/);
     });
   });
 }

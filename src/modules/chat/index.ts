@@ -6,7 +6,14 @@ import { errorSummary } from '../account/inputs.js';
 import { describeOpeningHours } from '../help/opening-hours.js';
 import { agentConnection, agentSocketGuard } from './agent-socket.js';
 import { send, type ChatHub, type Peer } from './hub.js';
-import { parseFrame, RateLimit, residentFrame, type ResidentFrame, frameText } from './protocol.js';
+import {
+  frameText,
+  isSameOrigin,
+  parseFrame,
+  RateLimit,
+  residentFrame,
+  type ResidentFrame,
+} from './protocol.js';
 import type { Chat, ChatService } from './service.js';
 
 type Body = Record<string, string | undefined>;
@@ -31,7 +38,7 @@ export function chatModule(app: FastifyInstance, options: ModuleOptions, done: (
   /** The WebSocket's origin check: pages on this site, or the council's sites in config. */
   const checkOrigin = async (request: FastifyRequest, reply: FastifyReply) => {
     const origin = request.headers.origin;
-    if (!origin || !allowedOrigins.has(origin))
+    if (!origin || !(allowedOrigins.has(origin) || isSameOrigin(request)))
       return reply
         .code(403)
         .send({ title: 'Forbidden', detail: 'Chat is not offered on that site.' });

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { RawData } from 'ws';
 import { z } from 'zod';
 import { MAX_MESSAGE } from './service.js';
@@ -126,4 +127,9 @@ export function frameText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+/** Whether the page that opened this socket is on the host it connected to (as a browser sends it). */
+export function isSameOrigin(request: FastifyRequest): boolean {
+  return request.headers.origin === `${request.protocol}://${request.host}`;
 }

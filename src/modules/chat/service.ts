@@ -102,9 +102,13 @@ export class ChatService {
 
   /** Online services matching what the resident said, best first: the self-service offer. */
   suggestionsFor(topic: string): Suggestion[] {
-    return this.catalogue
+    const matches = this.catalogue
       .search(topic)
-      .filter((match) => match.score >= 5 && isOnline(match.service))
+      .filter((match) => match.score >= 5 && isOnline(match.service));
+    const best = matches[0]?.score ?? 0;
+    // A second service only when it matches nearly as well as the first.
+    return matches
+      .filter((match, index) => index === 0 || match.score >= best * 0.6)
       .slice(0, 2)
       .flatMap(({ service }) => {
         const href = startUrl(service);
@@ -606,6 +610,22 @@ export class ChatService {
       .where('client_id', '=', clientId)
       .executeTakeFirst();
     return row ? toMessage(row) : undefined;
+  }
+
+  /** Staff taking chats now (available, console seen lately), by name: who a chat can go to. */
+  async availableAdvisers(): Promise<{ id: number; name: string; team: string | null }[]> {
+    const since = new Date(Date.now() - AGENT_SEEN_MS).toISOString();
+    const rows = await this.db
+      .selectFrom('chat_agents')
+      .innerJoin('accounts', 'accounts.id', 'chat_agents.account_id')
+      .select(['accounts.id', 'accounts.name', 'accounts.email', 'accounts.role', 'accounts.team'])
+      .where('chat_agents.status', '=', 'available')
+      .where('chat_agents.seen_at', '>=', since)
+      .execute();
+    return rows
+      .filter((row) => (STAFF_ROLES as readonly string[]).includes(row.role))
+      .map((row) => ({ id: row.id, name: row.name ?? row.email, team: row.team }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 
