@@ -22,7 +22,7 @@ import { Gazetteer } from './platform/geo/gazetteer.js';
 import { createLogger } from './platform/logger.js';
 import { Worker } from './platform/outbox/worker.js';
 import { LocalFileStorage, type FileStorage } from './platform/storage/storage.js';
-import { buildAssets } from './platform/views/assets.js';
+import { buildAssets, type AssetManifest } from './platform/views/assets.js';
 import { createViews } from './platform/views/views.js';
 import { accountPlugin } from './modules/account/current.js';
 import { accountModule } from './modules/account/index.js';
@@ -111,6 +111,8 @@ export interface ModuleOptions {
   gazetteer: Gazetteer;
   /** Live chat's sockets on this node, joined to every node through the bus. */
   chatHub: ChatHub;
+  /** The built stylesheets, scripts and images (served under /assets/). */
+  assets: AssetManifest;
 }
 
 export interface AppDependencies {
@@ -242,6 +244,7 @@ export async function buildApp(
       ? await Gazetteer.load(config.gazetteerPath, logger)
       : Gazetteer.fromPlaces([]),
     chatHub,
+    assets,
   };
   // Before the modules, so every route knows who is signed in (request.account).
   await app.register(accountPlugin, moduleOptions);

@@ -72,11 +72,18 @@ export class ChatWidget {
   private readonly text: HTMLTextAreaElement;
   private readonly label: HTMLLabelElement;
 
-  /** `inline`: in the /chat page's own space; otherwise a panel over the page. */
+  private readonly launcher: HTMLElement | null;
+
+  /**
+   * `inline`: in the /chat page's own space; otherwise a panel over the page, in `container`
+   * (on another website, a shadow root, so neither site's styles touch the other's).
+   */
   constructor(
     private readonly base: string,
     inline: HTMLElement | null,
+    { container, launcher }: { container?: ShadowRoot; launcher?: HTMLElement } = {},
   ) {
+    this.launcher = launcher ?? document.querySelector<HTMLElement>('[data-chat-launcher]');
     const title = el('h2', { className: 'govuk-heading-m app-chat__title', id: 'app-chat-title' });
     title.textContent = 'Chat with us';
     const close = button('Close', 'govuk-button govuk-button--secondary app-chat__close');
@@ -132,7 +139,7 @@ export class ChatWidget {
     );
     this.root.setAttribute('aria-labelledby', 'app-chat-title');
     if (!inline) this.root.setAttribute('role', 'dialog');
-    (inline ?? document.body).append(this.root);
+    (inline ?? container ?? document.body).append(this.root);
     if (!inline) this.root.hidden = true;
     this.render();
     window.addEventListener('online', () => {
@@ -151,7 +158,7 @@ export class ChatWidget {
   hide(): void {
     this.root.hidden = true;
     this.remember({ open: false });
-    document.querySelector<HTMLElement>('[data-chat-launcher]')?.focus();
+    this.launcher?.focus();
   }
 
   get wasOpen(): boolean {

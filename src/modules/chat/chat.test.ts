@@ -235,6 +235,36 @@ for (const dialect of dialects()) {
       await resident.close();
     });
 
+    await t.test('other council websites load the chat with one script', async () => {
+      for (const [url, type] of [
+        ['/chat/embed.js', /^text\/javascript/],
+        ['/chat/embed.css', /^text\/css/],
+      ] as const) {
+        const res = await app.app.inject(url);
+        assert.equal(res.statusCode, 200, url);
+        assert.match(String(res.headers['content-type']), type);
+        assert.equal(res.headers['cross-origin-resource-policy'], 'cross-origin');
+      }
+      // An embedded chat reads the answer to "email me a copy" from its own site.
+      const copy = await app.app.inject({
+        method: 'POST',
+        url: '/chat/transcript',
+        headers: { origin: 'https://www.westmoor-libraries.example.org' },
+        payload: { token: 'nope-nope-nope-nope-nope' },
+      });
+      assert.equal(
+        copy.headers['access-control-allow-origin'],
+        'https://www.westmoor-libraries.example.org',
+      );
+      const elsewhere = await app.app.inject({
+        method: 'POST',
+        url: '/chat/transcript',
+        headers: { origin: 'https://evil.example.com' },
+        payload: { token: 'nope-nope-nope-nope-nope' },
+      });
+      assert.equal(elsewhere.headers['access-control-allow-origin'], undefined);
+    });
+
     await t.test('without JavaScript, the contact form leaves a message', async () => {
       const visitor = new Visitor(app.app);
       const form = await visitor.get('/chat');
@@ -270,7 +300,10 @@ for (const dialect of dialects()) {
       const page = await visitor.get(`/account/cases/${String(ref)}`);
       assert.equal(page.statusCode, 200);
       assert.match(page.body, /<h2 class="govuk-heading-m">Conversation<\/h2>/);
-      assert.match(page.body, /You:<\/span>\s*<span class="app-chat__said">I need help with my council tax/);
+      assert.match(
+        page.body,
+        /You:<\/span>\s*<span class="app-chat__said">I need help with my council tax/,
+      );
     });
   });
 }

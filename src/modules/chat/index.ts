@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { ModuleOptions } from '../../app.js';
@@ -101,7 +103,11 @@ export function chatModule(app: FastifyInstance, options: ModuleOptions, done: (
   app.post<{ Body: Body }>(
     '/chat/transcript',
     { config: { rateLimit: { max: 5, timeWindow: 60 * 60_000 }, csrf: false } },
-    async (request) => {
+    async (request, reply) => {
+      // The chat embedded on a council website reads the answer too.
+      const origin = request.headers.origin;
+      if (origin && allowedOrigins.has(origin))
+        void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
       const chat = await chats.byToken(request.body.token ?? '');
       if (!chat) throw new NotFoundError('That conversation cannot be found.');
       const to = request.body.email ?? chat.email ?? '';
@@ -109,6 +115,22 @@ export function chatModule(app: FastifyInstance, options: ModuleOptions, done: (
       return { sent: true };
     },
   );
+
+  // The council's other websites load these by fixed address, so they may be used from
+  // another origin (the rest of the site says same-origin only) and are cached for an hour.
+  for (const [file, logical, type] of [
+    ['embed.js', 'chat-embed.js', 'text/javascript; charset=utf-8'],
+    ['embed.css', 'chat-embed.css', 'text/css; charset=utf-8'],
+  ] as const) {
+    const built = path.join(options.assets.dir, path.basename(options.assets.url(logical)));
+    app.get(`/chat/${file}`, async (_request, reply) =>
+      reply
+        .type(type)
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .header('cache-control', 'public, max-age=3600')
+        .send(await readFile(built)),
+    );
+  }
 
   app.get('/chat/socket', { websocket: true, preHandler: checkOrigin }, (socket, request) => {
     residentConnection(socket, request, chats, hub);

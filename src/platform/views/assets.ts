@@ -17,8 +17,10 @@ export interface AssetManifest {
   /**
    * Maps a logical name to its public URL, e.g. '/assets/app.3f9c2a1b.css'.
    * Names: 'app.css', 'app.js' (every page), 'report.css', 'report.js' (the
-   * Report It pages), 'favicon.svg', and the logo as 'logo' (whatever its format)
-   * and as 'logo.svg' or 'logo.png'. Throws for unknown names.
+   * Report It pages), 'chat-embed.js' and 'chat-embed.css' (live chat on the
+   * council's other websites), 'favicon.svg',
+   * and the logo as 'logo' (whatever its format) and as 'logo.svg' or
+   * 'logo.png'. Throws for unknown names.
    *
    * report.js loads the parts only some pages need (the map, the photo location
    * reader) from chunk files beside it, by relative URL; they are in the build
@@ -182,17 +184,21 @@ interface Output {
 }
 
 async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
-  const [css, js, reportCss, reportJs] = await Promise.all([
+  const [css, js, reportCss, reportJs, embedCss, embedJs] = await Promise.all([
     compileStyles(brandColour, 'app'),
     bundleScript('app'),
     compileStyles(brandColour, 'report'),
     bundleScript('report'),
+    compileStyles(brandColour, 'chat-embed'),
+    bundleScript('chat-embed', { standalone: true }),
   ]);
   return [
     { logical: 'app.css', content: css },
     ...js,
     { logical: 'report.css', content: reportCss },
     ...reportJs,
+    { logical: 'chat-embed.css', content: embedCss },
+    ...embedJs,
     { logical: `logo${logo.ext}`, content: logo.content },
     {
       logical: 'favicon.svg',
@@ -227,21 +233,25 @@ async function compileStyles(brandColour: string, stylesheet: string): Promise<B
 /**
  * Bundles src/web/<entry>.ts as '<entry>.js'. Code it loads with `import()` goes into
  * chunk files (named after their content by esbuild) that the bundle imports by relative
- * URL, so a page downloads only the parts it uses.
+ * URL, so a page downloads only the parts it uses. A `standalone` bundle is one classic
+ * script with everything in it, for other websites to load with one <script> tag.
  */
-async function bundleScript(entry: string): Promise<Output[]> {
+async function bundleScript(
+  entry: string,
+  { standalone = false }: { standalone?: boolean } = {},
+): Promise<Output[]> {
   const entryPoint = path.join(webDir, `${entry}.ts`);
   const result = await esbuild({
     entryPoints: [entryPoint],
     absWorkingDir: projectRoot,
     bundle: true,
-    splitting: true,
+    splitting: !standalone,
     outdir: webDir,
     chunkNames: '[name]-[hash]',
     write: false,
     metafile: true,
     platform: 'browser',
-    format: 'esm',
+    format: standalone ? 'iife' : 'esm',
     target: 'es2020',
     minify: true,
     sourcemap: false,
