@@ -19,7 +19,7 @@ import {
   type BrowserContextOptions,
   type Page,
 } from 'playwright-core';
-import { buildApp, openDatabase } from '../src/app.js';
+import { buildApp, openDatabase, type AppDependencies } from '../src/app.js';
 import { seedDemo } from '../src/demo.js';
 import { loadConfig, type Config } from '../src/platform/config.js';
 import type { Database } from '../src/platform/db/database.js';
@@ -48,6 +48,7 @@ export interface RunningServer {
 export async function startServer(
   t: TestContext,
   env: Record<string, string> = {},
+  deps: Pick<AppDependencies, 'chatHoursClock'> = {},
 ): Promise<RunningServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shire-e2e-'));
   const running: { app?: FastifyInstance; database?: Database<DB> } = {};
@@ -79,6 +80,7 @@ export async function startServer(
   // A fresh database has never been seeded.
   await seedDemo(database.db);
   const app = await buildApp(config, {
+    ...deps,
     database,
     logger: createLogger(config.logLevel),
     assetCacheDir: ASSET_CACHE_DIR,

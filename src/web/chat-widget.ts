@@ -95,10 +95,12 @@ export class ChatWidget {
     this.statusLine.setAttribute('role', 'status');
     this.errorLine = el('p', { className: 'govuk-error-message app-chat__error', hidden: true });
     this.errorLine.setAttribute('role', 'alert');
-    this.log = el('ol', { className: 'app-chat__log' });
-    this.log.setAttribute('role', 'log');
-    this.log.setAttribute('aria-live', 'polite');
-    this.log.setAttribute('aria-label', 'Conversation');
+    this.log = el('ol', { className: 'app-chat__messages' });
+    // The live region wraps the list, so the messages keep their list semantics.
+    const logRegion = el('div', { className: 'app-chat__log' }, this.log);
+    logRegion.setAttribute('role', 'log');
+    logRegion.setAttribute('aria-live', 'polite');
+    logRegion.setAttribute('aria-label', 'Conversation');
     this.actions = el('div', { className: 'app-chat__actions' });
     this.label = el('label', { className: 'govuk-label', htmlFor: 'app-chat-text' });
     this.text = el('textarea', {
@@ -133,7 +135,7 @@ export class ChatWidget {
       el('div', { className: 'app-chat__header' }, title, ...(inline ? [] : [close])),
       this.statusLine,
       this.errorLine,
-      this.log,
+      logRegion,
       this.actions,
       this.form,
     );
@@ -341,7 +343,7 @@ export class ChatWidget {
         Number((other as HTMLElement).dataset.seq) > (message.seq || Number.MAX_SAFE_INTEGER),
     );
     this.log.insertBefore(item, later ?? null);
-    this.log.scrollTop = this.log.scrollHeight;
+    this.log.parentElement?.scrollTo({ top: this.log.scrollHeight });
   }
 
   private showError(text: string): void {

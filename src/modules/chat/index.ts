@@ -127,6 +127,8 @@ export function chatModule(app: FastifyInstance, options: ModuleOptions, done: (
       reply
         .type(type)
         .header('cross-origin-resource-policy', 'cross-origin')
+        // Public files; tools on the host page (and its own scripts) may read them too.
+        .header('access-control-allow-origin', '*')
         .header('cache-control', 'public, max-age=3600')
         .send(await readFile(built)),
     );
