@@ -144,20 +144,23 @@ export async function buildApp(
   const logger = deps.logger ?? createLogger(config.logLevel);
   const database = deps.database ?? openDatabase(config);
   await migrateToLatest(database);
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
-    : undefined;
   const assets = await buildAssets({
     brandColour: config.council.brandColour,
     cacheDir: deps.assetCacheDir ?? path.join(config.dataDir, 'assets'),
     ...(config.logoPath ? { logoPath: config.logoPath } : {}),
   });
+  // Connections after anything that can fail on its own, so a failed start leaves none open.
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
+    : undefined;
   const services = createServices(
     database,
     config,
     deps.chatHoursClock ? { chatHours: deps.chatHoursClock } : {},
   );
-  const bus = createBus(config.redisUrl);
+  const bus = createBus(config.redisUrl, (err) => {
+    logger.warn({ err }, 'the Redis bus connection had an error; it reconnects by itself');
+  });
   const chatHub = new ChatHub(bus, services.chat, logger);
 
   // Typed as Fastify's logger so plugins see a plain FastifyInstance; it is the same pino logger.

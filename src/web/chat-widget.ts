@@ -140,7 +140,13 @@ export class ChatWidget {
       this.form,
     );
     this.root.setAttribute('aria-labelledby', 'app-chat-title');
-    if (!inline) this.root.setAttribute('role', 'dialog');
+    if (!inline) {
+      this.root.setAttribute('role', 'dialog');
+      // Escape closes the panel, as with any dialog; the conversation carries on.
+      this.root.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape') this.hide();
+      });
+    }
     (inline ?? container ?? document.body).append(this.root);
     if (!inline) this.root.hidden = true;
     this.render();

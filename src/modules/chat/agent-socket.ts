@@ -51,14 +51,14 @@ export function agentConnection(
 
   const hello = async () => {
     await chats.agentSeen(staff.id);
-    const mine = await chats.mine(staff.id);
-    for (const chat of mine) hub.join(chat.id, peer);
     send(peer, {
       t: 'hello',
       status: await chats.agentStatus(staff.id),
       queue: (await chats.waiting()).map(queueItem),
-      chats: await Promise.all(mine.map((chat) => hub.summary(chat))),
+      chats: [],
     });
+    // Each of their chats follows as its own `chats` frame, then live.
+    for (const chat of await chats.mine(staff.id)) await hub.openFor(peer, chat);
   };
 
   const handle = async (frame: AgentFrame) => {
@@ -72,18 +72,14 @@ export function agentConnection(
           return;
         }
       case 'accept': {
-        const chat = await chats.accept(staff, frame.chat);
-        hub.join(chat.id, peer);
-        send(peer, { t: 'chats', chats: [await hub.summary(chat)] });
+        await hub.openFor(peer, await chats.accept(staff, frame.chat));
         return;
       }
       case 'sync':
         // After a reconnect: what each of their chats said since the last message seen.
         for (const [id, after] of Object.entries(frame.after)) {
           const chat = await theirs(Number(id));
-          hub.join(chat.id, peer);
-          for (const message of await chats.messagesAfter(chat.id, after))
-            send(peer, { t: 'msg', chat: chat.id, ...message });
+          await hub.enter(chat.id, peer, after);
         }
         return;
       case 'msg': {

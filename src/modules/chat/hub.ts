@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { Bus } from '../../platform/bus/bus.js';
-import type { Chat, ChatEvent, ChatService } from './service.js';
+import type { Chat, ChatEvent, ChatMessage, ChatService } from './service.js';
 
 export const CHAT_TOPIC = 'chat.events';
 
@@ -14,6 +14,25 @@ export interface Peer {
   role: 'resident' | 'agent';
   /** The agent's account, for an agent's console. */
   agentId?: number;
+  /** Per chat: the last message number sent to this socket, and what waits to follow it. */
+  cursors?: Map<number, Cursor>;
+}
+
+/**
+ * Where one socket is in one chat. Messages go out strictly in number order, each once:
+ * one that arrives early (published by another node before an earlier one) or while the
+ * history is being read waits in `held` until the ones before it have gone.
+ */
+interface Cursor {
+  last: number;
+  held: ChatMessage[];
+  /** Reading the database for this chat now; live messages are held meanwhile. */
+  reading: boolean;
+}
+
+function cursorsOf(peer: Peer): Map<number, Cursor> {
+  peer.cursors ??= new Map();
+  return peer.cursors;
 }
 
 /**
@@ -53,16 +72,81 @@ export class ChatHub {
     return this.bus.publish(CHAT_TOPIC, event);
   }
 
-  join(chatId: number, peer: Peer): void {
+  /**
+   * Joins `peer` to a chat and sends it every message after `after`, then every new one as it
+   * comes, in order and each once. `history` sends what was read (by default, one frame per
+   * message; an agent's console gets the chat's summary instead).
+   */
+  async enter(
+    chatId: number,
+    peer: Peer,
+    after: number,
+    history: (messages: ChatMessage[]) => void | Promise<void> = (messages) => {
+      for (const message of messages) send(peer, { t: 'msg', chat: chatId, ...message });
+    },
+  ): Promise<void> {
+    const cursor: Cursor = { last: after, held: [], reading: true };
+    cursorsOf(peer).set(chatId, cursor);
     const room = this.rooms.get(chatId) ?? new Set<Peer>();
     room.add(peer);
     this.rooms.set(chatId, room);
+    try {
+      const messages = await this.chats.messagesAfter(chatId, after);
+      await history(messages);
+      cursor.last = Math.max(after, ...messages.map((m) => m.seq));
+    } finally {
+      cursor.reading = false;
+    }
+    this.flush(peer, chatId, cursor);
   }
 
   leave(chatId: number, peer: Peer): void {
+    cursorsOf(peer).delete(chatId);
     const room = this.rooms.get(chatId);
     room?.delete(peer);
     if (room?.size === 0) this.rooms.delete(chatId);
+  }
+
+  /** A message for one socket: sent if it is the next, held if earlier ones are missing. */
+  private offer(peer: Peer, chatId: number, message: ChatMessage): void {
+    const cursor = cursorsOf(peer).get(chatId);
+    if (!cursor) return;
+    cursor.held.push(message);
+    if (!cursor.reading) this.flush(peer, chatId, cursor);
+  }
+
+  private flush(peer: Peer, chatId: number, cursor: Cursor): void {
+    cursor.held.sort((a, b) => a.seq - b.seq);
+    while (cursor.held.length > 0) {
+      const next = cursor.held[0];
+      if (!next) break;
+      if (next.seq > cursor.last + 1) {
+        // One before it has not arrived yet: it is in the database (numbers are given in
+        // commit order), so read what is missing rather than wait.
+        void this.catchUp(peer, chatId, cursor);
+        return;
+      }
+      cursor.held.shift();
+      if (next.seq <= cursor.last) continue; // sent already
+      send(peer, { t: 'msg', chat: chatId, ...next });
+      cursor.last = next.seq;
+    }
+  }
+
+  private async catchUp(peer: Peer, chatId: number, cursor: Cursor): Promise<void> {
+    cursor.reading = true;
+    try {
+      cursor.held.push(...(await this.chats.messagesAfter(chatId, cursor.last)));
+    } catch (err) {
+      this.logger.error({ err, chat: chatId }, 'could not read the chat messages a socket missed');
+    } finally {
+      cursor.reading = false;
+    }
+    // Whatever is still missing now never will be: send the rest in order.
+    cursor.held.sort((a, b) => a.seq - b.seq);
+    const first = cursor.held.find((m) => m.seq > cursor.last);
+    if (first && first.seq > cursor.last + 1) cursor.last = first.seq - 1;
+    this.flush(peer, chatId, cursor);
   }
 
   addConsole(peer: Peer): void {
@@ -72,6 +156,7 @@ export class ChatHub {
   /** Forgets a socket that has gone, from every chat it was in. */
   drop(peer: Peer): void {
     this.consoles.delete(peer);
+    peer.cursors?.clear();
     for (const [chatId, room] of this.rooms) {
       room.delete(peer);
       if (room.size === 0) this.rooms.delete(chatId);
@@ -86,7 +171,8 @@ export class ChatHub {
   private deliver(event: ChatEvent): void {
     switch (event.kind) {
       case 'message':
-        this.toRoom(event.chat, { t: 'msg', chat: event.chat, ...event.message });
+        for (const peer of this.rooms.get(event.chat) ?? [])
+          this.offer(peer, event.chat, event.message);
         return;
       case 'typing':
         for (const peer of this.rooms.get(event.chat) ?? [])
@@ -114,10 +200,8 @@ export class ChatHub {
     this.toRoom(chatId, await this.stateOf(chat));
     // A chat handed to an agent on this node: their console opens it.
     if (chat.status === 'active' && chat.agent_id !== null)
-      for (const peer of this.consolesOf(chat.agent_id)) {
-        this.join(chatId, peer);
-        send(peer, { t: 'chats', chats: [await this.summary(chat)] });
-      }
+      for (const peer of this.consolesOf(chat.agent_id))
+        if (!peer.cursors?.has(chatId)) await this.openFor(peer, chat);
   }
 
   /**
@@ -164,14 +248,14 @@ export class ChatHub {
     return { ...base, ...(await this.chats.position(chat, waiting)) };
   }
 
-  /** A chat as an agent's console lists it, with every message so far. */
-  async summary(chat: Chat): Promise<Record<string, unknown>> {
-    return {
-      ...queueItem(chat),
-      status: chat.status,
-      accountId: chat.account_id,
-      messages: await this.chats.transcript(chat),
-    };
+  /** Opens a chat in an agent's console: its summary with every message so far, then live. */
+  openFor(peer: Peer, chat: Chat): Promise<void> {
+    return this.enter(chat.id, peer, 0, (messages) => {
+      send(peer, {
+        t: 'chats',
+        chats: [{ ...queueItem(chat), status: chat.status, accountId: chat.account_id, messages }],
+      });
+    });
   }
 }
 

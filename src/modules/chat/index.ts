@@ -168,9 +168,7 @@ function residentConnection(
   const enter = async (found: Chat, after: number) => {
     if (chat && chat.id !== found.id) hub.leave(chat.id, peer);
     chat = found;
-    hub.join(found.id, peer);
-    for (const message of await chats.messagesAfter(found.id, after))
-      send(peer, { t: 'msg', chat: found.id, ...message });
+    await hub.enter(found.id, peer, after);
     send(peer, await hub.stateOf(found));
   };
 

@@ -48,9 +48,17 @@ export class RedisBus implements Bus {
   constructor(
     url: string,
     private readonly prefix = 'shire:bus:',
+    onError: (err: unknown) => void = () => undefined,
   ) {
-    this.publisher = new Redis(url, { maxRetriesPerRequest: 2 });
-    this.subscriber = new Redis(url);
+    // ioredis 5.8.2+ may send CLIENT SETINFO while a subscriber connection is entering
+    // subscriber mode, which Redis refuses (ioredis issue #2037); the info is not needed.
+    this.publisher = new Redis(url, { maxRetriesPerRequest: 2, disableClientInfo: true });
+    this.subscriber = new Redis(url, { disableClientInfo: true });
+    // ioredis reconnects by itself; without a listener an error would be "unhandled".
+    for (const connection of [this.publisher, this.subscriber])
+      connection.on('error', (err: unknown) => {
+        onError(err);
+      });
     this.subscriber.on('message', (channel: string, data: string) => {
       this.local.emit(channel, JSON.parse(data) as unknown);
     });
@@ -76,6 +84,6 @@ export class RedisBus implements Bus {
   }
 }
 
-export function createBus(redisUrl: string | undefined): Bus {
-  return redisUrl ? new RedisBus(redisUrl) : new MemoryBus();
+export function createBus(redisUrl: string | undefined, onError?: (err: unknown) => void): Bus {
+  return redisUrl ? new RedisBus(redisUrl, undefined, onError) : new MemoryBus();
 }
