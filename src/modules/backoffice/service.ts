@@ -15,6 +15,7 @@ import { CHANNELS } from '../../platform/config.js';
 import { CASE_KINDS, type CaseKindName, statusDefinition } from '../cases/kinds.js';
 import type { QueueFilter } from '../cases/queries.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
+import { CHAT_TEAM } from '../chat/service.js';
 import { audit, auditLog, type AuditEntry, type AuditFilters } from './audit.js';
 import { mayChange, type Staff, type StaffRole } from './roles.js';
 
@@ -72,7 +73,7 @@ export class BackOffice {
 
   /** Every team that owns a service or a report category in some area, by name. */
   teams(): string[] {
-    const names = new Set<string>();
+    const names = new Set<string>([CHAT_TEAM]);
     for (const service of this.catalogue.services) {
       names.add(service.team);
       for (const team of Object.values(service.report?.teams ?? {})) names.add(team);

@@ -202,7 +202,7 @@ for (const dialect of dialects()) {
       await resident.next((f) => f.t === 'state' && f.status === 'message');
       const found = await db
         .selectFrom('cases')
-        .select(['status', 'contact_email', 'channel', 'kind'])
+        .select(['status', 'contact_email', 'channel', 'kind', 'team'])
         .where('ref', '=', String(ref))
         .executeTakeFirstOrThrow();
       assert.deepEqual(found, {
@@ -210,6 +210,7 @@ for (const dialect of dialects()) {
         contact_email: 'sam@example.org',
         channel: 'chat',
         kind: 'chat',
+        team: 'Contact Centre',
       });
       const subscribed = await db
         .selectFrom('subscriptions')

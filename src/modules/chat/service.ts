@@ -13,6 +13,8 @@ import { queueEmail } from '../notifications/queue.js';
 /** What the chat case's reference starts with: CHT-4F7K-92QX. */
 export const CHAT_PREFIX = 'CHT';
 export const CHAT_SERVICE = 'live-chat';
+/** The team whose queue holds chats, and the messages left when nobody could take one. */
+export const CHAT_TEAM = 'Contact Centre';
 /** Longest message, in characters; a longer one is refused, not cut. */
 export const MAX_MESSAGE = 2000;
 /** An agent seen within this long is taking chats (their console says so every 20 s). */
@@ -148,6 +150,7 @@ export class ChatService {
         title: topic.length > 80 ? `${topic.slice(0, 77)}…` : topic,
         accountId: input.accountId ?? null,
         contact: { name: input.name ?? null, email: input.email ?? null },
+        team: CHAT_TEAM,
         actor,
         createdText: 'You started a conversation with us.',
       });
