@@ -54,6 +54,7 @@ import { chatModule } from './modules/chat/index.js';
 import { ChatHub } from './modules/chat/hub.js';
 import { MAX_FRAME } from './modules/chat/protocol.js';
 import { ChatService } from './modules/chat/service.js';
+import { AgentConsole } from './modules/chat/console.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
 export function createServices(
@@ -70,6 +71,12 @@ export function createServices(
   });
   const reports = new ReportService(cases, catalogue, config.council);
   const settings = new ServiceSettings(database.db, catalogue, config.council.unitCosts);
+  const chat = new ChatService(database.db, cases, catalogue, {
+    council: config.council,
+    secret: config.sessionSecret,
+    publicUrl: config.publicUrl,
+    ...(clocks.chatHours ? { now: clocks.chatHours } : {}),
+  });
   return {
     cases,
     catalogue,
@@ -89,12 +96,8 @@ export function createServices(
     settings,
     backOffice: new BackOffice(database.db, cases, accounts, catalogue, reports, settings),
     categoryAdmin: new CategoryAdmin(database.db, catalogue, settings),
-    chat: new ChatService(database.db, cases, catalogue, {
-      council: config.council,
-      secret: config.sessionSecret,
-      publicUrl: config.publicUrl,
-      ...(clocks.chatHours ? { now: clocks.chatHours } : {}),
-    }),
+    chat,
+    agentConsole: new AgentConsole(chat, cases, catalogue),
   };
 }
 export type Services = ReturnType<typeof createServices>;

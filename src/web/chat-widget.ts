@@ -293,9 +293,11 @@ export class ChatWidget {
         this.render();
         return;
       case 'rated':
-        this.actions.replaceChildren(
-          el('p', { className: 'govuk-body', textContent: 'Thank you for your feedback.' }),
-        );
+        this.actions
+          .querySelector('[data-rating]')
+          ?.replaceWith(
+            el('p', { className: 'govuk-body', textContent: 'Thank you for your feedback.' }),
+          );
         return;
       case 'error':
         if (frame.code === 'unknown-chat') this.forget();
@@ -497,6 +499,7 @@ export class ChatWidget {
         textContent: 'Send rating',
       }),
     );
+    form.dataset.rating = '';
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const chosen = form.querySelector<HTMLInputElement>('input[name=rating]:checked');

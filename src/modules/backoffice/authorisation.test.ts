@@ -10,8 +10,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, dialects, routesOf, screen, Visitor } from '../../../test/helper.js';
+import { createServices } from '../../app.js';
 import { newResident, report, signUp } from '../account/testing.js';
 import { CaseService, type Case } from '../cases/service.js';
+import type { Chat } from '../chat/service.js';
+import type { Staff } from './roles.js';
 import { signedInStaff } from './testing.js';
 
 /** The team every case here starts with, another team, and where the allowed move goes. */
@@ -101,6 +104,17 @@ const MATRIX: Record<string, readonly number[]> = {
   // Last: it removes the question the routes above change.
   'POST /staff/admin/categories/:code/questions/:name/remove':
                                       [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  // Live chat: every member of staff may take chats. Each acts in a chat they have accepted
+  // (someone else's is refused with a 403: console.test.ts); any of them may read any chat.
+  'GET /staff/chat':                  [303,   403,    303,  200,  200,    200,  200,  200,  200],
+  'POST /staff/chat/status':          [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'GET /staff/chat/:id':              [303,   403,    303,  200,  200,    200,  200,  200,  200],
+  'POST /staff/chat/:id/accept':      [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'POST /staff/chat/:id/message':     [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'POST /staff/chat/:id/case':        [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'POST /staff/chat/:id/transfer':    [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'POST /staff/chat/:id/close':       [303,   403,    303,  303,  303,    303,  303,  303,  303],
+  'POST /staff/chat/:id/block':       [303,   403,    303,  303,  303,    303,  303,  303,  303],
 };
 
 /** Report categories' changes, each with a valid body and what the audit log then says. */
@@ -179,18 +193,25 @@ for (const dialect of dialects()) {
     const db = app.database.db;
     const cases = new CaseService(db);
 
-    const officer = await signedInStaff(app, 'officer', HIGHWAYS, 'Olu Officer');
+    /** Each member of staff who tries the routes, as the chat service knows them. */
+    const staffAs: Partial<Record<Who, Staff>> = {};
+    const member = async (who: Who, role: Staff['role'], team: string | null, name: string) => {
+      const signedIn = await signedInStaff(app, role, team, name);
+      staffAs[who] = { id: signedIn.id, name, role, team };
+      return signedIn;
+    };
+    const officer = await member('officer', 'officer', HIGHWAYS, 'Olu Officer');
     const visitors: Record<Who, Visitor> = {
       nobody: new Visitor(app.app),
       resident: new Visitor(app.app),
       'staff without two-factor': new Visitor(app.app),
-      agent: (await signedInStaff(app, 'agent', null, 'Ade Agent')).visitor,
+      agent: (await member('agent', 'agent', null, 'Ade Agent')).visitor,
       officer: officer.visitor,
-      'officer, other team': (await signedInStaff(app, 'officer', LIBRARIES, 'Lin Officer'))
+      'officer, other team': (await member('officer, other team', 'officer', LIBRARIES, 'Lin'))
         .visitor,
-      lead: (await signedInStaff(app, 'lead', HIGHWAYS, 'Hal Lead')).visitor,
-      'lead, other team': (await signedInStaff(app, 'lead', LIBRARIES, 'Lou Lead')).visitor,
-      admin: (await signedInStaff(app, 'admin', null, 'Ali Admin')).visitor,
+      lead: (await member('lead', 'lead', HIGHWAYS, 'Hal Lead')).visitor,
+      'lead, other team': (await member('lead, other team', 'lead', LIBRARIES, 'Lou Lead')).visitor,
+      admin: (await member('admin', 'admin', null, 'Ali Admin')).visitor,
     };
     const isStaff = (who: Who) => WHO.indexOf(who) >= WHO.indexOf('agent');
 
@@ -216,8 +237,99 @@ for (const dialect of dialects()) {
     /** What the duplicate POSTs point to; it gains a note each time, so it is not `reading`. */
     const original = await fresh();
 
+    // Live chat: residents' chats started through the chat service, as its socket does.
+    const chats = createServices(app.database, app.config).chat;
+    const tia = await signedInStaff(app, 'agent', null, 'Tia Transfer');
+    let chatCount = 0;
+    /** A chat for a route: waiting to be accepted, or accepted by whoever will act in it. */
+    const chatFor = async (route: string, who: Who): Promise<Chat> => {
+      chatCount += 1;
+      const started = await chats.start({
+        topic: `Question ${String(chatCount)} about my bins`,
+        name: 'Sam Jones',
+        email: 'sam@example.org',
+      });
+      const chat = await chats.requestAgent(started.chat);
+      if (route === 'POST /staff/chat/:id/accept') return chat;
+      const adviser = staffAs[isStaff(who) && route.startsWith('POST') ? who : 'agent'];
+      assert.ok(adviser);
+      // Whoever a chat is passed to must be taking chats, seen within the last minute.
+      await chats.setAgentStatus(tia.id, 'available');
+      return chats.accept(adviser, chat.id);
+    };
+    const readingChat = await chatFor('GET /staff/chat/:id', 'agent');
+
+    /** The case a route acts on (a chat's own case, for a chat's routes) and its address. */
+    const target = async (route: string, who: Who): Promise<{ found: Case; url: string }> => {
+      const [method = '', pattern = ''] = route.split(' ');
+      let found = reading;
+      let id = 'no-such-photo';
+      if (pattern.startsWith('/staff/chat/:id')) {
+        const chat = method === 'GET' ? readingChat : await chatFor(route, who);
+        const chatCase = await cases.getById(chat.case_id);
+        assert.ok(chatCase);
+        found = chatCase;
+        id = String(chat.id);
+      } else if (method === 'POST' && pattern.startsWith('/staff/cases/')) found = await fresh();
+      const url = pattern
+        .replace(':ref', found.ref)
+        .replace(':id', id)
+        .replace(':code', 'report-a-pothole')
+        .replace(':name', 'position')
+        .replace(':rendition', 'thumb.jpg');
+      return { found, url };
+    };
+
+    /**
+     * Live chat's changes: a valid body, the audit entry, and where each goes next. An
+     * adviser's availability is their own state, and a reply is its own permanent record on
+     * the chat (with the accept and transfer entries saying who held it when): neither is
+     * audited.
+     */
+    const CHAT_CHANGES: Record<
+      string,
+      { body: Record<string, string>; action?: string; next: RegExp }
+    > = {
+      'POST /staff/chat/status': { body: { status: 'available' }, next: /^\/staff\/chat$/ },
+      'POST /staff/chat/:id/accept': {
+        body: {},
+        action: 'chat.accept',
+        next: /^\/staff\/chat\/\d+$/,
+      },
+      'POST /staff/chat/:id/message': {
+        body: { text: 'How can I help?', clientId: 'matrix-reply' },
+        next: /^\/staff\/chat\/\d+#reply$/,
+      },
+      'POST /staff/chat/:id/case': {
+        body: { service: 'apply-for-a-blue-badge', submission: 'matrix-case' },
+        action: 'chat.case',
+        next: /^\/staff\/cases\/BBD-/,
+      },
+      'POST /staff/chat/:id/transfer': {
+        body: { to: String(tia.id) },
+        action: 'chat.transfer',
+        next: /^\/staff\/chat$/,
+      },
+      'POST /staff/chat/:id/close': {
+        body: { outcome: 'answered' },
+        action: 'chat.close',
+        next: /^\/staff\/chat$/,
+      },
+      'POST /staff/chat/:id/block': { body: {}, action: 'chat.block', next: /^\/staff\/chat$/ },
+    };
+
     const auditRows = async () => (await db.selectFrom('audit_log').select('id').execute()).length;
     const accountRows = async () => (await db.selectFrom('accounts').select('id').execute()).length;
+    const rows = async (table: 'cases' | 'chat_messages') =>
+      (await db.selectFrom(table).select('id').execute()).length;
+    const availableRows = async () =>
+      (
+        await db
+          .selectFrom('chat_agents')
+          .select('status')
+          .where('status', '=', 'available')
+          .execute()
+      ).length;
     /** Everything a change could touch. */
     const snapshot = async (found: Case) => {
       const now = await cases.getById(found.id);
@@ -230,13 +342,16 @@ for (const dialect of dialects()) {
         events: (await cases.timeline(found.id, { publicOnly: false })).length,
         audit: await auditRows(),
         accounts: await accountRows(),
+        cases: await rows('cases'),
+        chatMessages: await rows('chat_messages'),
+        available: await availableRows(),
       };
     };
 
     let newcomers = 0;
     /** A valid body for each POST route, so only who is sending it can make it fail. */
     const bodyFor = (route: string, found: Case, caseVersion: string): Record<string, string> => {
-      const category = CATEGORY_CHANGES[route];
+      const category = CATEGORY_CHANGES[route] ?? CHAT_CHANGES[route];
       if (category) return category.body;
       const path = route.split('/').at(-1);
       switch (path) {
@@ -312,6 +427,32 @@ for (const dialect of dialects()) {
         assert.deepEqual(after, before, message);
         return;
       }
+      const chatChange = CHAT_CHANGES[route];
+      if (chatChange) {
+        const audited = chatChange.action ? 1 : 0;
+        assert.equal(
+          after.audit,
+          before.audit + audited,
+          `${route}: ${String(audited)} audit rows`,
+        );
+        const [entry] = await db
+          .selectFrom('audit_log')
+          .select(['action', 'target'])
+          .orderBy('id', 'desc')
+          .limit(1)
+          .execute();
+        if (chatChange.action)
+          assert.deepEqual(entry, { action: chatChange.action, target: found.ref }, message);
+        if (path === 'status') assert.equal(after.available, before.available + 1, message);
+        if (path === 'message' || path === 'case')
+          assert.equal(after.chatMessages, before.chatMessages + 1, message);
+        if (path === 'case') assert.equal(after.cases, before.cases + 1, message);
+        if (path === 'accept') assert.equal(after.status, 'active', message);
+        if (path === 'transfer') assert.equal(after.assigneeId, tia.id, message);
+        if (path === 'close') assert.equal(after.status, 'resolved', message);
+        if (path === 'block') assert.equal(after.status, 'abandoned', message);
+        return;
+      }
       assert.equal(after.audit, before.audit + 1, `${route}: one audit row`);
       const [last] = await db
         .selectFrom('audit_log')
@@ -360,16 +501,9 @@ for (const dialect of dialects()) {
       await t.test(`as ${who}`, async () => {
         const visitor = visitors[who];
         for (const route of Object.keys(MATRIX)) {
-          const [method = '', pattern = ''] = route.split(' ');
+          const [method = ''] = route.split(' ');
           const want = expected(route, who);
-          const onACase = method === 'POST' && pattern.startsWith('/staff/cases/');
-          const found = onACase ? await fresh() : reading;
-          const url = pattern
-            .replace(':ref', found.ref)
-            .replace(':id', 'no-such-photo')
-            .replace(':code', 'report-a-pothole')
-            .replace(':name', 'position')
-            .replace(':rendition', 'thumb.jpg');
+          const { found, url } = await target(route, who);
           let caseVersion = found.updatedAt.toISOString();
           if (isStaff(who)) {
             // As staff do: open the case, then send its form (this also keeps the CSRF token).
@@ -404,6 +538,7 @@ for (const dialect of dialects()) {
               );
             else if (route.startsWith('POST /staff/admin/'))
               assert.equal(location, route.replace('POST ', '').replace('/:code', ''), label);
+            else if (CHAT_CHANGES[route]) assert.match(location, CHAT_CHANGES[route].next, label);
             else assert.equal(location, `/staff/cases/${found.ref}`, label);
           }
           if (method === 'GET' && !isStaff(who))
@@ -441,11 +576,7 @@ for (const dialect of dialects()) {
       for (const who of WHO.filter(isStaff))
         for (const route of Object.keys(MATRIX).filter((r) => r.startsWith('POST'))) {
           if (expected(route, who) === 403) continue; // Already refused for who they are.
-          const found = route.startsWith('POST /staff/cases/') ? await fresh() : reading;
-          const url = (route.split(' ')[1] ?? '')
-            .replace(':ref', found.ref)
-            .replace(':code', 'report-a-pothole')
-            .replace(':name', 'position');
+          const { found, url } = await target(route, who);
           const before = await snapshot(found);
           const res = await app.app.inject({
             method: 'POST',

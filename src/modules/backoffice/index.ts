@@ -20,6 +20,7 @@ import type { Case } from '../cases/service.js';
 import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
 import { assistingChannel, startAssisting, stopAssisting } from './assisted.js';
 import { categoryRoutes } from './category-routes.js';
+import { chatConsoleRoutes } from '../chat/console-routes.js';
 import { CONTACT_CHANNELS, CONTACT_OUTCOMES, type QueueQuery } from './service.js';
 
 type Body = Record<string, unknown>;
@@ -747,14 +748,11 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
   });
 
   // Inside this plugin, so the checks above guard them too.
-  void app.register(categoryRoutes, {
-    ...options,
-    adminOnly,
-    takeFlash,
-    flash: (request: FastifyRequest, text: string) => {
-      request.session.set(FLASH, text);
-    },
-  });
+  const flash = (request: FastifyRequest, text: string) => {
+    request.session.set(FLASH, text);
+  };
+  void app.register(categoryRoutes, { ...options, adminOnly, takeFlash, flash });
+  void app.register(chatConsoleRoutes, { ...options, staffOf, takeFlash, flash });
 
   app.get<{ Querystring: Query }>('/staff/admin/audit', async (request, reply) => {
     adminOnly(request);

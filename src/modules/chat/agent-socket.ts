@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { ModuleOptions } from '../../app.js';
-import { DomainError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
+import { DomainError } from '../../platform/errors.js';
 import { asStaff } from '../backoffice/roles.js';
 import { queueItem, send, type ChatHub, type Peer } from './hub.js';
 import { agentFrame, frameText, isSameOrigin, parseFrame, type AgentFrame } from './protocol.js';
+import type { AgentConsole } from './console.js';
 import type { ChatService } from './service.js';
 
 /**
@@ -25,11 +26,15 @@ export function agentSocketGuard({ services, config }: ModuleOptions) {
   };
 }
 
-/** One agent's console: the queue, their chats, and what they do in them. */
+/**
+ * One agent's console: the queue, their chats, and what they do in them, through the same
+ * AgentConsole as the console's pages (the same checks, the same audit entries).
+ */
 export function agentConnection(
   socket: WebSocket,
   request: FastifyRequest,
   chats: ChatService,
+  desk: AgentConsole,
   hub: ChatHub,
 ): void {
   const staff = asStaff(request.account);
@@ -39,15 +44,6 @@ export function agentConnection(
   }
   const peer: Peer = { socket, role: 'agent', agentId: staff.id };
   hub.addConsole(peer);
-
-  /** A chat of theirs, active: anything else is refused with a reason. */
-  const theirs = async (chatId: number) => {
-    const chat = await chats.byId(chatId);
-    if (!chat) throw new NotFoundError('There is no such chat.');
-    if (chat.agent_id !== staff.id || chat.status !== 'active')
-      throw new ForbiddenError('This chat is not yours.');
-    return chat;
-  };
 
   const hello = async () => {
     await chats.agentSeen(staff.id);
@@ -66,49 +62,36 @@ export function agentConnection(
       case 'ping':
         return chats.agentSeen(staff.id);
       case 'status':
-        await chats.setAgentStatus(staff.id, frame.status);
-        {
-          send(peer, { t: 'status', status: frame.status });
-          return;
-        }
-      case 'accept': {
-        await hub.openFor(peer, await chats.accept(staff, frame.chat));
+        await desk.setStatus(staff, frame.status);
+        send(peer, { t: 'status', status: frame.status });
         return;
-      }
+      case 'accept':
+        await hub.openFor(peer, await desk.accept(staff, frame.chat));
+        return;
       case 'sync':
         // After a reconnect: what each of their chats said since the last message seen.
         for (const [id, after] of Object.entries(frame.after)) {
-          const chat = await theirs(Number(id));
+          const chat = await desk.theirs(staff, Number(id));
           await hub.enter(chat.id, peer, after);
         }
         return;
       case 'msg': {
-        const chat = await theirs(frame.chat);
-        const { message } = await chats.append(chat.id, 'agent', staff.name, frame.text, frame.id);
-        send(peer, { t: 'ack', chat: chat.id, id: frame.id, seq: message.seq });
+        const message = await desk.reply(staff, frame.chat, frame.text, frame.id);
+        send(peer, { t: 'ack', chat: frame.chat, id: frame.id, seq: message.seq });
         return;
       }
       case 'typing':
-        await theirs(frame.chat);
+        await desk.theirs(staff, frame.chat);
         return chats.typing(frame.chat, 'agent');
-      case 'close': {
-        const chat = await theirs(frame.chat);
-        await chats.close(
-          chat.id,
-          { type: 'staff', id: staff.id, name: staff.name },
-          frame.outcome,
-        );
-        hub.leave(chat.id, peer);
-        send(peer, { t: 'closed', chat: chat.id });
+      case 'close':
+        await desk.close(staff, frame.chat, frame.outcome);
+        hub.leave(frame.chat, peer);
+        send(peer, { t: 'closed', chat: frame.chat });
         return;
-      }
       case 'transfer': {
-        const chat = await theirs(frame.chat);
-        const to = await chats.adviser(frame.to);
-        if (!to) throw new NotFoundError('There is no such adviser.');
-        await chats.transfer(staff, chat.id, to);
-        hub.leave(chat.id, peer);
-        send(peer, { t: 'closed', chat: chat.id, transferredTo: to.name });
+        const to = await desk.transfer(staff, frame.chat, String(frame.to));
+        hub.leave(frame.chat, peer);
+        send(peer, { t: 'closed', chat: frame.chat, transferredTo: to.name });
         return;
       }
     }

@@ -143,7 +143,7 @@ export function chatModule(app: FastifyInstance, options: ModuleOptions, done: (
     '/chat/agent-socket',
     { websocket: true, preHandler: agentSocketGuard(options) },
     (socket, request) => {
-      agentConnection(socket, request, chats, hub);
+      agentConnection(socket, request, chats, services.agentConsole, hub);
     },
   );
   done();

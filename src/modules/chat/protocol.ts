@@ -14,7 +14,7 @@ import { MAX_MESSAGE } from './service.js';
  *   leave   {name, email, text}           leave a message when nobody can take the chat
  *   typing  {}                            end     {}          rate   {rating}
  *
- * Agent → server (/staff/chat/socket)
+ * Agent → server (/chat/agent-socket)
  *   status  {status: available|away}      accept  {chat}      sync {after: {chat: seq}}
  *   msg     {chat, id, text}              typing  {chat}      close {chat, outcome}
  *   transfer {chat, to}                   ping    {}

@@ -17,8 +17,8 @@ export interface AssetManifest {
   /**
    * Maps a logical name to its public URL, e.g. '/assets/app.3f9c2a1b.css'.
    * Names: 'app.css', 'app.js' (every page), 'report.css', 'report.js' (the
-   * Report It pages), 'chat-embed.js' and 'chat-embed.css' (live chat on the
-   * council's other websites), 'favicon.svg',
+   * Report It pages), 'agent.js' (the advisers' chat console), 'chat-embed.js'
+   * and 'chat-embed.css' (live chat on the council's other websites), 'favicon.svg',
    * and the logo as 'logo' (whatever its format) and as 'logo.svg' or
    * 'logo.png'. Throws for unknown names.
    *
@@ -184,11 +184,12 @@ interface Output {
 }
 
 async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
-  const [css, js, reportCss, reportJs, embedCss, embedJs] = await Promise.all([
+  const [css, js, reportCss, reportJs, agentJs, embedCss, embedJs] = await Promise.all([
     compileStyles(brandColour, 'app'),
     bundleScript('app'),
     compileStyles(brandColour, 'report'),
     bundleScript('report'),
+    bundleScript('agent'),
     compileStyles(brandColour, 'chat-embed'),
     bundleScript('chat-embed', { standalone: true }),
   ]);
@@ -197,6 +198,7 @@ async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
     ...js,
     { logical: 'report.css', content: reportCss },
     ...reportJs,
+    ...agentJs,
     { logical: 'chat-embed.css', content: embedCss },
     ...embedJs,
     { logical: `logo${logo.ext}`, content: logo.content },
@@ -252,7 +254,8 @@ async function bundleScript(
     metafile: true,
     platform: 'browser',
     format: standalone ? 'iife' : 'esm',
-    target: 'es2020',
+    // Class fields as written (every browser since 2021), so bundles share no helper chunk.
+    target: 'es2022',
     minify: true,
     sourcemap: false,
     logLevel: 'silent',
