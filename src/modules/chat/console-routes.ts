@@ -9,6 +9,7 @@ import {
 import { errorSummary } from '../account/inputs.js';
 import type { Staff } from '../backoffice/roles.js';
 import { newClientId } from './console.js';
+import { queueItem } from './hub.js';
 import { OUTCOMES, type Chat, type ChatMessage } from './service.js';
 
 type Body = Record<string, unknown>;
@@ -78,14 +79,11 @@ export function chatConsoleRoutes(
     return { errors, errorSummary: errorSummary(errors) };
   };
 
-  const queueItem = (chat: Chat) => ({
-    id: chat.id,
-    topic: chat.topic,
-    name: chat.name ?? 'Name not given',
-    since: chat.queued_at ?? chat.created_at,
-    time: timeOf(chat.queued_at ?? chat.created_at),
-    signedIn: chat.account_id !== null,
-  });
+  /** A chat as the queue lists it (as the socket sends it), with the time to show. */
+  const listed = (chat: Chat) => {
+    const item = queueItem(chat);
+    return { ...item, name: item.name ?? 'Name not given', time: timeOf(item.since) };
+  };
 
   const consolePage = async (
     reply: FastifyReply,
@@ -99,8 +97,8 @@ export function chatConsoleRoutes(
       staff,
       status,
       flash: problem ? undefined : takeFlash(reply.request),
-      waiting: (await chats.waiting()).map(queueItem),
-      mine: (await chats.mine(staff.id)).map(queueItem),
+      waiting: (await chats.waiting()).map(listed),
+      mine: (await chats.mine(staff.id)).map(listed),
       ...problems(problem?.error, problem?.field ?? 'queue'),
     });
   };
