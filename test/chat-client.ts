@@ -39,7 +39,7 @@ export class ChatClient {
   }
 
   /** The first frame, already received or still to come, that matches; fails after `ms`. */
-  next(match: (f: Frame) => boolean, ms = 5000, from = 0): Promise<Frame> {
+  next(match: (f: Frame) => boolean, ms = 15_000, from = 0): Promise<Frame> {
     const already = this.frames.slice(from).find(match);
     if (already) return Promise.resolve(already);
     return new Promise((resolve, reject) => {

@@ -193,7 +193,7 @@ for (const dialect of dialects()) {
       resident.send({ t: 'start', topic: 'When is my bin collected?' });
       const { ref } = await resident.next((f) => f.t === 'started');
       resident.send({ t: 'agent' });
-      const closed = await resident.next((f) => f.t === 'state' && f.open === false, 5000, 3);
+      const closed = await resident.next((f) => f.t === 'state' && f.open === false, 15_000, 3);
       assert.equal(closed.status, 'triage');
       resident.send({ t: 'leave', name: 'Sam', email: 'not-an-email', text: 'Hello' });
       const refused = await resident.next((f) => f.t === 'error');

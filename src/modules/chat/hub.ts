@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { Bus } from '../../platform/bus/bus.js';
-import type { Chat, ChatEvent, ChatMessage, ChatService } from './service.js';
+import type { Chat, ChatEvent, ChatMessage, ChatService, QueueFacts } from './service.js';
 
 export const CHAT_TOPIC = 'chat.events';
 
@@ -219,13 +219,11 @@ export class ChatHub {
   }
 
   private async sendQueue(): Promise<void> {
-    const waiting = await this.chats.waiting();
-    const waitingIds = new Set(waiting.map((c) => c.id));
-    for (const [chatId, room] of this.rooms) {
-      if (!waitingIds.has(chatId)) continue;
-      const chat = waiting.find((c) => c.id === chatId);
-      if (!chat) continue;
-      const state = await this.stateOf(chat, waiting);
+    const [waiting, facts] = await Promise.all([this.chats.waiting(), this.chats.queueFacts()]);
+    for (const chat of waiting) {
+      const room = this.rooms.get(chat.id);
+      if (!room) continue;
+      const state = this.stateWith(chat, waiting, facts);
       for (const peer of room) if (peer.role === 'resident') send(peer, state);
     }
     if (this.consoles.size > 0) {
@@ -235,17 +233,24 @@ export class ChatHub {
   }
 
   /** What a resident's widget shows: the status, whether a person can take it, the place in the queue. */
-  async stateOf(chat: Chat, waiting?: Chat[]): Promise<Record<string, unknown>> {
-    const open = await this.chats.open();
+  async stateOf(chat: Chat): Promise<Record<string, unknown>> {
+    const [waiting, facts] = await Promise.all([
+      chat.status === 'waiting' ? this.chats.waiting() : Promise.resolve([]),
+      this.chats.queueFacts(),
+    ]);
+    return this.stateWith(chat, waiting, facts);
+  }
+
+  private stateWith(chat: Chat, waiting: Chat[], facts: QueueFacts): Record<string, unknown> {
     const base = {
       t: 'state',
       chat: chat.id,
       status: chat.status,
-      open,
-      hours: this.chats.withinHours(),
+      open: facts.open,
+      hours: facts.hours,
     };
     if (chat.status !== 'waiting') return base;
-    return { ...base, ...(await this.chats.position(chat, waiting)) };
+    return { ...base, ...this.chats.position(chat, waiting, facts) };
   }
 
   /** Opens a chat in an agent's console: its summary with every message so far, then live. */

@@ -201,24 +201,21 @@ function residentConnection(
       fail('no-chat', 'Start the conversation first.');
       return;
     }
+    if (frame.t === 'msg') {
+      // The hot path, so the chat is not read first: numbering the message checks it is open.
+      const { message } = await chats.append(
+        chat.id,
+        'resident',
+        chat.name ?? 'You',
+        frame.text,
+        frame.id,
+      );
+      send(peer, { t: 'ack', chat: chat.id, id: frame.id, seq: message.seq });
+      return;
+    }
     const current = (await chats.byId(chat.id)) ?? chat;
     chat = current;
     switch (frame.t) {
-      case 'msg': {
-        if (current.status === 'closed') {
-          fail('closed', 'This conversation has ended.');
-          return;
-        }
-        const { message } = await chats.append(
-          current.id,
-          'resident',
-          current.name ?? 'You',
-          frame.text,
-          frame.id,
-        );
-        send(peer, { t: 'ack', chat: current.id, id: frame.id, seq: message.seq });
-        return;
-      }
       case 'typing':
         if (Date.now() - lastTyping < TYPING_EVERY_MS || current.status !== 'active') return;
         lastTyping = Date.now();

@@ -17,6 +17,8 @@ export const CHAT_SERVICE = 'live-chat';
 export const CHAT_TEAM = 'Contact Centre';
 /** Longest message, in characters; a longer one is refused, not cut. */
 export const MAX_MESSAGE = 2000;
+/** Waiting chats read at once; anyone further back is told they are after all of them. */
+const WAITING_LIMIT = 1000;
 /** An agent seen within this long is taking chats (their console says so every 20 s). */
 const AGENT_SEEN_MS = 60_000;
 
@@ -44,6 +46,15 @@ export interface ChatMessage {
 }
 
 export type Chat = Selectable<ChatTable>;
+
+export interface QueueFacts {
+  /** Within the opening hours. */
+  hours: boolean;
+  /** In hours with an adviser taking chats. */
+  open: boolean;
+  agents: number;
+  handleMinutes: number;
+}
 
 /** What happened to a chat, for every node's sockets (hub.ts carries it over the bus). */
 export type ChatEvent =
@@ -229,20 +240,25 @@ export class ChatService {
     links: { href: string; text: string }[] = [],
   ): Promise<{ message: ChatMessage; repeat: boolean }> {
     const body = from === 'system' ? text : checkText(text);
-    const earlier = clientId ? await this.findByClientId(chatId, clientId) : undefined;
-    if (earlier) return { message: earlier, repeat: true };
+    let message: ChatMessage | undefined;
     try {
-      const message = await this.db
+      message = await this.db
         .transaction()
         .execute((trx) => insertMessage(trx, chatId, { from, name, text: body, clientId, links }));
-      await this.emit({ kind: 'message', chat: chatId, message });
-      return { message, repeat: false };
     } catch (err) {
-      // The same id sent twice at once, on two connections: the first one won.
-      const winner = clientId ? await this.findByClientId(chatId, clientId) : undefined;
-      if (winner) return { message: winner, repeat: true };
+      // Sent before (a resend after a dropped connection, or on two connections at once): the
+      // unique (chat, client id) refused the copy, so the first is the message.
+      const first = clientId ? await this.findByClientId(chatId, clientId) : undefined;
+      if (first) return { message: first, repeat: true };
       throw err;
     }
+    if (!message) {
+      const first = clientId ? await this.findByClientId(chatId, clientId) : undefined;
+      if (first) return { message: first, repeat: true };
+      throw new ConflictError('This conversation has ended.');
+    }
+    await this.emit({ kind: 'message', chat: chatId, message });
+    return { message, repeat: false };
   }
 
   /** Every message after `seq`, in order: what a reconnecting reader missed. */
@@ -344,18 +360,29 @@ export class ChatService {
       .where('status', '=', 'waiting')
       .orderBy('queued_at')
       .orderBy('id')
-      .limit(200)
+      .limit(WAITING_LIMIT)
       .execute();
   }
 
+  /**
+   * What every waiting resident's place depends on, read once for them all: whether the
+   * chat is open, advisers taking chats, and how long a chat takes.
+   */
+  async queueFacts(): Promise<QueueFacts> {
+    const [agents, handleMinutes] = await Promise.all([
+      this.availableAgents(),
+      this.averageHandleMinutes(),
+    ]);
+    const hours = this.withinHours();
+    return { hours, open: hours && agents > 0, agents, handleMinutes };
+  }
+
   /** Where a waiting chat is in the queue (1 is next) and about how many minutes until then. */
-  async position(chat: Chat, waitingNow?: Chat[]): Promise<{ position: number; minutes: number }> {
-    const queue = waitingNow ?? (await this.waiting());
-    const index = queue.findIndex((c) => c.id === chat.id);
-    const position = index === -1 ? 0 : index + 1;
-    const agents = Math.max(1, await this.availableAgents());
-    const handle = await this.averageHandleMinutes();
-    return { position, minutes: Math.ceil((position * handle) / agents) };
+  position(chat: Chat, waiting: Chat[], facts: QueueFacts): { position: number; minutes: number } {
+    const index = waiting.findIndex((c) => c.id === chat.id);
+    const position = index === -1 ? waiting.length + 1 : index + 1;
+    const minutes = Math.ceil((position * facts.handleMinutes) / Math.max(1, facts.agents));
+    return { position, minutes };
   }
 
   /** Minutes an agent spends on a chat, from the last 50 closed ones (6 until there are any). */
@@ -637,13 +664,17 @@ async function insertMessage(
   trx: Kysely<DB>,
   chatId: number,
   m: Omit<ChatMessage, 'seq' | 'at' | 'links'> & { links?: ChatMessage['links'] },
-): Promise<ChatMessage> {
-  const { last_seq: seq } = await trx
+): Promise<ChatMessage | undefined> {
+  // Residents and advisers write only while the chat is open; Shire's own notes at any time.
+  const numbered = await trx
     .updateTable('chats')
     .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
     .where('id', '=', chatId)
+    .$if(m.from !== 'system', (q) => q.where('status', '!=', 'closed'))
     .returning('last_seq')
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!numbered) return undefined;
+  const seq = numbered.last_seq;
   const at = new Date().toISOString();
   const links = m.links ?? [];
   await trx

@@ -38,14 +38,16 @@ export function describeOpeningHours(hours: Council['openingHours']): string[] {
 }
 
 /** The day and time in the council's own time zone (UK local time, summer time included). */
+const LOCAL = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  weekday: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
 function localDayAndTime(at: Date): { day: string; time: string } {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Europe/London',
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at);
+  const parts = LOCAL.formatToParts(at);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return {
     day: part('weekday').toLowerCase().slice(0, 3),
