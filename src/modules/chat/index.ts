@@ -240,10 +240,8 @@ function residentConnection(
         return;
       case 'rate':
         await chats.rate(current, frame.rating);
-        {
-          send(peer, { t: 'rated', chat: current.id });
-          return;
-        }
+        send(peer, { t: 'rated', chat: current.id });
+        return;
     }
   };
 
