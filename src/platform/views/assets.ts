@@ -5,7 +5,6 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build as esbuild, version as esbuildVersion } from 'esbuild';
 import * as sass from 'sass';
-import sharp from 'sharp';
 import { z } from 'zod';
 import { contrastWithWhite } from '../config.js';
 
@@ -21,11 +20,7 @@ export interface AssetManifest {
    * Report It pages), 'agent.js' (the advisers' chat console), 'chat-embed.js'
    * and 'chat-embed.css' (live chat on the council's other websites), 'favicon.svg',
    * and the logo as 'logo' (whatever its format) and as 'logo.svg' or
-   * 'logo.png'. For the installable app: the home-screen icons made from the
-   * logo (see APP_ICONS: 'icon-192.png', 'icon-512.png', 'icon-maskable-512.png',
-   * 'apple-touch-icon.png') and the service worker 'sw.js', one classic script
-   * that the HTTP layer serves from /sw.js so it can control every page.
-   * Throws for unknown names.
+   * 'logo.png'. Throws for unknown names.
    *
    * report.js loads the parts only some pages need (the map, the photo location
    * reader) from chunk files beside it, by relative URL; they are in the build
@@ -159,8 +154,6 @@ async function buildKey(brandColour: string, logo: Logo): Promise<string> {
   }
   for (const pkg of BUNDLED_PACKAGES) add(pkg, packageVersion(pkg));
   add('compilers', `${sass.info} ${esbuildVersion}`);
-  // sharp draws the app icons; its package.json is not exported, but it reports its versions.
-  add('sharp', JSON.stringify(sharp.versions));
   // This file is the build recipe: editing it must invalidate old builds too.
   add('assets.ts', await readFile(fileURLToPath(import.meta.url)));
   return hash.digest('hex').slice(0, 16);
@@ -191,19 +184,15 @@ interface Output {
 }
 
 async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
-  const [css, js, reportCss, reportJs, agentJs, embedCss, embedJs, swJs, icons] = await Promise.all(
-    [
-      compileStyles(brandColour, 'app'),
-      bundleScript('app'),
-      compileStyles(brandColour, 'report'),
-      bundleScript('report'),
-      bundleScript('agent'),
-      compileStyles(brandColour, 'chat-embed'),
-      bundleScript('chat-embed', { standalone: true }),
-      bundleScript('sw', { standalone: true }),
-      drawAppIcons(brandColour, logo),
-    ],
-  );
+  const [css, js, reportCss, reportJs, agentJs, embedCss, embedJs] = await Promise.all([
+    compileStyles(brandColour, 'app'),
+    bundleScript('app'),
+    compileStyles(brandColour, 'report'),
+    bundleScript('report'),
+    bundleScript('agent'),
+    compileStyles(brandColour, 'chat-embed'),
+    bundleScript('chat-embed', { standalone: true }),
+  ]);
   return [
     { logical: 'app.css', content: css },
     ...js,
@@ -212,50 +201,12 @@ async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
     ...agentJs,
     { logical: 'chat-embed.css', content: embedCss },
     ...embedJs,
-    ...swJs,
-    ...icons,
     { logical: `logo${logo.ext}`, content: logo.content },
     {
       logical: 'favicon.svg',
       content: await readFile(path.join(webDir, 'images', 'favicon.svg')),
     },
   ];
-}
-
-/**
- * The installed app's icons: the logo on a square of the brand colour, as the header
- * shows it. `logoShare` is how much of the side the logo may take; a maskable icon keeps
- * it inside the middle 80 % circle that every platform's mask leaves visible.
- */
-export const APP_ICONS = [
-  { logical: 'icon-192.png', size: 192, logoShare: 0.6, purpose: 'any' },
-  { logical: 'icon-512.png', size: 512, logoShare: 0.6, purpose: 'any' },
-  { logical: 'icon-maskable-512.png', size: 512, logoShare: 0.5, purpose: 'maskable' },
-  { logical: 'apple-touch-icon.png', size: 180, logoShare: 0.6, purpose: 'apple-touch' },
-] as const;
-
-async function drawAppIcons(brandColour: string, logo: Logo): Promise<Output[]> {
-  const { width, height } = await sharp(logo.content).metadata();
-  return Promise.all(
-    APP_ICONS.map(async ({ logical, size, logoShare }) => {
-      const box = Math.round(size * logoShare);
-      // An SVG is drawn at 72 dpi by default: ask for enough dots that it is never upscaled.
-      const density =
-        logo.ext === '.svg' ? Math.min(2400, Math.ceil((72 * box) / Math.min(width, height))) : 72;
-      const mark = await sharp(logo.content, { density })
-        .resize(box, box, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
-        .png()
-        .toBuffer();
-      const drawn = await sharp({
-        create: { width: size, height: size, channels: 3, background: brandColour },
-      })
-        .composite([{ input: mark, gravity: 'centre' }])
-        .png()
-        .toBuffer();
-      // Compositing adds an alpha channel; an icon is opaque (iOS fills transparency with black).
-      return { logical, content: await sharp(drawn).removeAlpha().png().toBuffer() };
-    }),
-  );
 }
 
 /** Compiles src/web/styles/<stylesheet>.scss. */
