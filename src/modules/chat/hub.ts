@@ -255,6 +255,8 @@ export class ChatHub {
 
   /** Opens a chat in an agent's console: its summary with every message so far, then live. */
   openFor(peer: Peer, chat: Chat): Promise<void> {
+    // Accepting opens it, and so does hearing it was accepted: whichever comes first.
+    if (peer.cursors?.has(chat.id)) return Promise.resolve();
     return this.enter(chat.id, peer, 0, (messages) => {
       send(peer, {
         t: 'chats',
