@@ -29,20 +29,18 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
-import { newResident, signUp } from '../src/modules/account/testing.js';
+import { signedInStaff } from '../src/modules/backoffice/testing.js';
 import { createLogger } from '../src/platform/logger.js';
 import { ChatClient, type Frame } from './chat-client.js';
 import {
   ASSET_CACHE_DIR,
   dialects,
-  screen,
   testConfig,
   testDatabase,
   testRedisUrl,
   Visitor,
   type TestApp,
 } from './helper.js';
-import { Secret, TOTP } from 'otpauth';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/chat-node.ts', import.meta.url));
 const PUBLIC_URL = 'http://shire.test';
@@ -116,23 +114,7 @@ async function waitFor(
 async function signedInAgent(app: TestApp, name: string): Promise<string> {
   const ip = `10.${String(randomInt(256))}.${String(randomInt(256))}.${String(randomInt(1, 255))}`;
   const visitor = new Visitor(app.app, { 'x-forwarded-for': ip });
-  const person = newResident(name);
-  await signUp(app, visitor, person);
-  await app.database.db
-    .updateTable('accounts')
-    .set({ role: 'agent', team: null })
-    .where('email', '=', person.email)
-    .execute();
-  const page = await visitor.get('/account/two-factor/set-up');
-  assert.equal(page.statusCode, 200, page.body);
-  const secret = (screen(page.body).document.getElementById('secret')?.textContent ?? '').replace(
-    /\s/g,
-    '',
-  );
-  const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
-  const done = await visitor.post('/account/two-factor/set-up', { code });
-  assert.equal(done.statusCode, 303, done.body);
-  return visitor.cookie;
+  return (await signedInStaff(app, 'agent', null, name, visitor)).visitor.cookie;
 }
 
 const lastSeqOf = (client: ChatClient) =>

@@ -11,15 +11,18 @@ export interface SignedInStaff {
   id: number;
 }
 
-/** Signs up through the pages, is given the role, and sets up two-factor as staff must. */
+/**
+ * Signs up through the pages, is given the role, and sets up two-factor as staff must; as
+ * `visitor`, when the caller needs one of its own (one sending from another address).
+ */
 export async function signedInStaff(
   app: TestApp,
   role: StaffRole,
   team: string | null,
   name = `${role} ${team ?? ''}`.trim(),
+  visitor = new Visitor(app.app),
 ): Promise<SignedInStaff> {
   const person = newResident(name);
-  const visitor = new Visitor(app.app);
   await signUp(app, visitor, person);
   const { id } = await app.database.db
     .updateTable('accounts')
