@@ -1,10 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { ModuleOptions } from '../../app.js';
-import { DomainError } from '../../platform/errors.js';
 import { asStaff } from '../backoffice/roles.js';
-import { queueItem, send, type ChatHub, type Peer } from './hub.js';
-import { agentFrame, frameText, isSameOrigin, parseFrame, type AgentFrame } from './protocol.js';
+import { queueItem, send, serveFrames, type ChatHub, type Peer } from './hub.js';
+import { agentFrame, isSameOrigin, type AgentFrame } from './protocol.js';
 import type { AgentConsole } from './console.js';
 import type { ChatService } from './service.js';
 
@@ -97,31 +96,11 @@ export function agentConnection(
     }
   };
 
-  let work = hello().catch((err: unknown) => {
-    request.log.error({ err }, 'could not open an agent’s chat console');
-  });
-  socket.on('message', (data, isBinary) => {
-    const parsed = isBinary ? undefined : parseFrame(agentFrame, frameText(data));
-    if (!parsed?.ok) {
-      send(peer, { t: 'error', code: 'bad', message: 'That was not a chat message.' });
-      return;
-    }
-    const frame = parsed.frame;
-    work = work
-      .then(() => handle(frame))
-      .catch((err: unknown) => {
-        if (err instanceof DomainError) {
-          send(peer, {
-            t: 'error',
-            code: 'refused',
-            message: err.message,
-            chat: (frame as { chat?: number }).chat,
-          });
-          return;
-        }
-        request.log.error({ err }, 'an agent’s chat action failed');
-        send(peer, { t: 'error', code: 'error', message: 'Something went wrong. Try again.' });
-      });
+  serveFrames(peer, agentFrame, request.log, handle, {
+    first: hello().catch((err: unknown) => {
+      request.log.error({ err }, 'could not open an agent’s chat console');
+    }),
+    about: (frame) => ('chat' in frame ? { chat: frame.chat } : {}),
   });
   socket.on('close', () => {
     hub.drop(peer);

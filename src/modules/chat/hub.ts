@@ -1,6 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
+import type { z } from 'zod';
 import type { Bus } from '../../platform/bus/bus.js';
+import { DomainError } from '../../platform/errors.js';
+import { frameText, parseFrame } from './protocol.js';
 import type { Chat, ChatEvent, ChatMessage, ChatService, QueueFacts } from './service.js';
 
 export const CHAT_TOPIC = 'chat.events';
@@ -286,4 +289,47 @@ export function send(peer: Peer, payload: Record<string, unknown>): void {
     return;
   }
   socket.send(JSON.stringify(payload));
+}
+
+/**
+ * Serves one socket: each frame is parsed with `schema` and handled one at a time, in the
+ * order sent, so a resent message never races its copy. `admit` may turn a frame away (a
+ * rate limit); a refusal (DomainError) goes back as an error frame, with `about(frame)`
+ * added; anything else is logged and the sender told to try again. `first` runs before any
+ * frame is handled.
+ */
+export function serveFrames<T>(
+  peer: Peer,
+  schema: z.ZodType<T>,
+  log: FastifyBaseLogger,
+  handle: (frame: T) => Promise<void>,
+  options: {
+    first?: Promise<void>;
+    admit?: (frame: T) => boolean;
+    about?: (frame: T) => Record<string, unknown>;
+  } = {},
+): void {
+  const fail = (code: string, message: string, extra: Record<string, unknown> = {}) => {
+    send(peer, { t: 'error', code, message, ...extra });
+  };
+  let work = options.first ?? Promise.resolve();
+  peer.socket.on('message', (data, isBinary) => {
+    const parsed = isBinary ? undefined : parseFrame(schema, frameText(data));
+    if (!parsed?.ok) {
+      fail('bad', parsed?.message ?? 'That was not a chat message.');
+      return;
+    }
+    const frame = parsed.frame;
+    if (options.admit && !options.admit(frame)) return;
+    work = work
+      .then(() => handle(frame))
+      .catch((err: unknown) => {
+        if (err instanceof DomainError) {
+          fail('refused', err.message, options.about?.(frame));
+          return;
+        }
+        log.error({ err }, 'a chat frame failed');
+        fail('error', 'Something went wrong. Try again.');
+      });
+  });
 }

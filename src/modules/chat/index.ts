@@ -3,19 +3,12 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { ModuleOptions } from '../../app.js';
-import { DomainError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { errorSummary } from '../account/inputs.js';
 import { describeOpeningHours } from '../help/opening-hours.js';
 import { agentConnection, agentSocketGuard } from './agent-socket.js';
-import { send, type ChatHub, type Peer } from './hub.js';
-import {
-  frameText,
-  isSameOrigin,
-  parseFrame,
-  RateLimit,
-  residentFrame,
-  type ResidentFrame,
-} from './protocol.js';
+import { send, serveFrames, type ChatHub, type Peer } from './hub.js';
+import { isSameOrigin, RateLimit, residentFrame, type ResidentFrame } from './protocol.js';
 import type { Chat, ChatService } from './service.js';
 
 type Body = Record<string, string | undefined>;
@@ -245,40 +238,16 @@ function residentConnection(
     }
   };
 
-  // One frame at a time, in the order sent, so a resent message never races its copy.
-  let work = Promise.resolve();
-  socket.on('message', (data, isBinary) => {
-    if (isBinary) {
-      fail('bad', 'That was not a chat message.');
-      return;
-    }
-    const parsed = parseFrame(residentFrame, frameText(data));
-    if (!parsed.ok) {
-      fail('bad', parsed.message);
-      return;
-    }
-    if (parsed.frame.t !== 'typing') {
+  serveFrames(peer, residentFrame, request.log, handle, {
+    // Typing notices are throttled by `handle`; everything else counts against the limit.
+    admit: (frame) => {
+      if (frame.t === 'typing') return true;
       const verdict = limit.take();
-      if (verdict === 'close') {
-        socket.close(1008, 'Too many messages');
-        return;
-      }
-      if (verdict === 'refuse') {
+      if (verdict === 'close') socket.close(1008, 'Too many messages');
+      else if (verdict === 'refuse')
         fail('slow-down', 'You are sending messages too quickly. Wait a moment.');
-        return;
-      }
-    }
-    const frame = parsed.frame;
-    work = work
-      .then(() => handle(frame))
-      .catch((err: unknown) => {
-        if (err instanceof DomainError) {
-          fail('refused', err.message);
-          return;
-        }
-        request.log.error({ err }, 'a chat message failed');
-        fail('error', 'Something went wrong. Try again.');
-      });
+      return verdict === 'ok';
+    },
   });
   socket.on('close', () => {
     hub.drop(peer);
