@@ -54,6 +54,8 @@ export async function startServer(
   const running: { app?: FastifyInstance; database?: Database<DB> } = {};
   // One hook, so the order is right even if starting fails half way: stop serving, close the database, delete its folder.
   t.after(async () => {
+    // Browsers first: a page left open would log every reconnection the closed server refuses.
+    await closeBrowsersOf(t);
     await running.app?.close();
     await running.database?.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -167,6 +169,17 @@ export interface TestBrowser {
   allowConsoleError(page: Page, pattern: RegExp): void;
 }
 
+/** The browsers a test launched, closed before its servers are (after hooks run in order). */
+const browserClosers = new WeakMap<TestContext, (() => Promise<void>)[]>();
+function closersOf(t: TestContext): (() => Promise<void>)[] {
+  const closers = browserClosers.get(t) ?? [];
+  browserClosers.set(t, closers);
+  return closers;
+}
+async function closeBrowsersOf(t: TestContext): Promise<void> {
+  await Promise.all(closersOf(t).map((close) => close()));
+}
+
 /**
  * Debian's Chromium, headless. Each page's console errors and uncaught exceptions are recorded;
  * a test can check them at any point with assertNoConsoleErrors, and any it never checked fail
@@ -228,6 +241,7 @@ export async function launchBrowser(
     list.splice(0, list.length, ...kept);
   };
 
+  closersOf(t).push(() => browser.close());
   t.after(async () => {
     await browser.close();
     const all = [...errors.values()].flat();
