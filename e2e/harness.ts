@@ -180,6 +180,68 @@ async function closeBrowsersOf(t: TestContext): Promise<void> {
   await Promise.all(closersOf(t).map((close) => close()));
 }
 
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Debian's Chromium with a profile on disk, for what it refuses in the incognito-like
+ * contexts of launchBrowser: installing a web app ('in-incognito'). JavaScript is on. Its
+ * pages' console errors (but those matching `allowConsoleErrors`) and uncaught exceptions
+ * fail the test when it ends; the browser and its profile are deleted then.
+ */
+export async function launchProfileContext(
+  t: TestContext,
+  {
+    allowConsoleErrors = [],
+    ...options
+  }: BrowserContextOptions & { allowConsoleErrors?: RegExp[] } = {},
+): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(
+      `Browser tests need Chromium at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\``,
+    );
+  const profileDir = await mkdtemp(path.join(tmpdir(), 'shire-profile-'));
+  const context = await chromium
+    .launchPersistentContext(profileDir, {
+      ...options,
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
+    })
+    .catch(async (error: unknown) => {
+      await rm(profileDir, { recursive: true, force: true });
+      throw error;
+    });
+  const errors: string[] = [];
+  closersOf(t).push(() => context.close());
+  t.after(async () => {
+    await context.close();
+    await rm(profileDir, { recursive: true, force: true });
+    if (errors.length)
+      throw new Error(`The browser reported ${errors.length} error(s):\n  ${errors.join('\n  ')}`);
+  });
+  const watch = (page: Page) => {
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      if (!allowConsoleErrors.some((pattern) => pattern.test(message.text())))
+        errors.push(`${page.url()}: console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) =>
+      errors.push(`${page.url()}: uncaught ${error.name}: ${error.message}`),
+    );
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return context;
+}
+
 /**
  * Debian's Chromium, headless. Each page's console errors and uncaught exceptions are recorded;
  * a test can check them at any point with assertNoConsoleErrors, and any it never checked fail
@@ -193,19 +255,7 @@ export async function launchBrowser(
     throw new Error(
       `Browser tests need Chromium at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\``,
     );
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const errors = new Map<Page, string[]>();
   const allowed = new Map<Page, RegExp[]>();
 

@@ -40,6 +40,7 @@ import { ServiceSettings } from './modules/catalogue/settings.js';
 import { CaseService } from './modules/cases/service.js';
 import { helpModule } from './modules/help/index.js';
 import { homeModule } from './modules/home/index.js';
+import { mobileAppModule } from './modules/mobile-app/index.js';
 import { reportsModule } from './modules/reports/index.js';
 import { ReportService } from './modules/reports/service.js';
 import { createSenders, jobHandlers } from './jobs.js';
@@ -257,6 +258,7 @@ export async function buildApp(
   await app.register(assistedPlugin);
   await app.register(homeModule, moduleOptions);
   await app.register(helpModule, moduleOptions);
+  await app.register(mobileAppModule, moduleOptions);
   await app.register(casesModule, moduleOptions);
   await app.register(catalogueModule, moduleOptions);
   await app.register(formsModule, moduleOptions);

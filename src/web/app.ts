@@ -30,3 +30,11 @@ else if (sessionStorage.getItem('shire.chat'))
   void openChatWidget().then((widget) => {
     if (widget.wasOpen) widget.show();
   });
+
+// The installable app: the service worker keeps the shell on the phone and shows the
+// offline page when there is no signal. Browsers without one simply go to the network.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((error: unknown) => {
+    console.warn('The offline support could not start', error);
+  });
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
-import { fieldText, readBody } from '../../platform/http/multipart.js';
+import { fieldText, readBody, type Body, type Upload } from '../../platform/http/multipart.js';
 import { InvalidReferenceError } from '../cases/reference.js';
 import type { Case } from '../cases/service.js';
 import type { Field } from '../catalogue/definition.js';
@@ -12,9 +12,12 @@ import { resolveWhere, responsibilityFor } from './location.js';
 import { MAX_PHOTOS, processPhoto, type StoredPhoto } from './photos.js';
 import { parseState, type ReportsOptions } from './public.js';
 import { readPoint, readRadius } from './query.js';
-import { PUBLIC_STATUSES, questionsPage, type PublicReport } from './service.js';
+import { PUBLIC_STATUSES, questionsPage, type NewReport, type PublicReport } from './service.js';
 
 type FieldError = { field: string; message: string };
+
+/** The longest description a report may have, in characters. */
+export const MAX_DESCRIPTION = 2000;
 
 /**
  * Report It for the app and partners: make a report (multipart, photos included), list
@@ -107,112 +110,16 @@ export function reportsApi(
     { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000 } } },
     async (request, reply) => {
       const { fields, uploads } = await readBody(request);
-      const text = (name: string) => fieldText(fields, name).trim();
-      const errors: FieldError[] = [];
-
-      const category = reports.category(text('service_code'));
-      if (!category)
-        throw new ValidationError(
-          text('service_code')
-            ? `There is no report category "${text('service_code')}". GET /api/v1/services lists them.`
-            : 'service_code is required',
-          'service_code',
-        );
-
-      const where = resolveWhere(
-        {
-          place: text('address_string'),
-          lat: text('lat'),
-          lng: text('lng'),
-          photoPoint: null,
-          photoGiven: false,
-        },
+      const submission = await readReportSubmission(fields, uploads, {
+        reports,
         gazetteer,
-      );
-      let location: DraftLocation | undefined;
-      let area: string | null = null;
-      if (where.kind === 'error')
-        errors.push({
-          field: where.field === 'place' ? 'address_string' : where.field,
-          message: where.message,
-        });
-      else if (where.kind === 'choose')
-        errors.push({
-          field: 'address_string',
-          message: `More than one place matches: ${where.places.map((p) => p.label).join('; ')}. Send lat and lng instead.`,
-        });
-      else {
-        const responsibility = responsibilityFor(
-          config.council,
-          gazetteer,
-          where.location,
-          where.place,
-        );
-        if (responsibility.kind === 'outside')
-          errors.push({
-            field: 'lat',
-            message: `This location is outside ${config.council.name}'s area.`,
-          });
-        else if (responsibility.kind === 'other-body')
-          errors.push({
-            field: 'lat',
-            message: `${responsibility.body.name} looks after this place (${responsibility.body.looksAfter}); report it to them.`,
-          });
-        else {
-          location = where.location;
-          area = responsibility.area;
-        }
-      }
-
-      // Category questions arrive as attribute[name] (Open311's spelling) or plain name.
-      const answers: Answers = {};
-      const page = questionsPage(category);
-      const given: Record<string, unknown> = {};
-      for (const field of page.fields) {
-        const value =
-          fields[`attribute[${field.name}]`] ??
-          fields[`attribute[${field.name}][]`] ??
-          fields[field.name];
-        if (value !== undefined) given[field.name] = value;
-      }
-      for (const field of page.fields) {
-        if (!fieldApplies(field, answers)) continue;
-        const reading = readField(field, given);
-        if (reading.error)
-          errors.push({ field: `attribute[${field.name}]`, message: reading.error });
-        else if (reading.value !== undefined) answers[field.name] = reading.value;
-      }
-
-      const contact = readContact(fields, errors);
-      const description = text('description');
-      if (description.length > 2000)
-        errors.push({
-          field: 'description',
-          message: 'description must be 2000 characters or fewer',
-        });
-
-      const photoUploads = uploads.photos ?? uploads.media ?? [];
-      if (photoUploads.length > MAX_PHOTOS)
-        errors.push({ field: 'photos', message: `Send at most ${String(MAX_PHOTOS)} photos` });
-      if (errors.length > 0 || !location) throw ValidationError.forFields(errors);
-
-      const photos: StoredPhoto[] = [];
-      for (const [index, upload] of photoUploads.entries()) {
-        const result = await processPhoto(upload.bytes, files);
-        if (!result.ok)
-          throw new ValidationError(`Photo ${String(index + 1)}: ${result.error}`, 'photos');
-        photos.push(result.photo);
-      }
+        config,
+        files,
+      });
       const key = request.headers['idempotency-key'];
       const opened = await reports.submit({
-        id: typeof key === 'string' && key.length >= 8 && key.length <= 100 ? key : randomUUID(),
-        category,
-        location,
-        area,
-        answers: applicableAnswers({ pages: [page] }, answers),
-        description: description || null,
-        photos,
-        contact,
+        id: idempotencyKey(key) ?? randomUUID(),
+        ...submission,
         accountId: null,
         channel: 'api',
         actor: { type: 'resident' },
@@ -224,6 +131,142 @@ export function reportsApi(
     },
   );
   done();
+}
+
+/** The Idempotency-Key header, when it is one a client could mean (8 to 100 characters). */
+export function idempotencyKey(header: unknown): string | undefined {
+  return typeof header === 'string' && header.length >= 8 && header.length <= 100
+    ? header
+    : undefined;
+}
+
+export type ReportSubmission = Pick<
+  NewReport,
+  'category' | 'location' | 'area' | 'answers' | 'description' | 'photos' | 'contact'
+>;
+
+/**
+ * A whole report sent at once, as the API and the app send it: `service_code` (or
+ * `category`), `lat` and `lng` or `address_string` (or `place`), each question as
+ * `attribute[name]` (Open311's spelling) or plain `name`, `description`, `name`, `email`,
+ * `phone`, `show_name` and up to MAX_PHOTOS `photos`. Throws a ValidationError naming
+ * every bad field. Contact details are needed unless `signedIn` (the account is the contact).
+ */
+export async function readReportSubmission(
+  fields: Body,
+  uploads: Record<string, Upload[]>,
+  {
+    reports,
+    gazetteer,
+    config,
+    files,
+  }: Pick<ReportsOptions, 'reports' | 'gazetteer' | 'config' | 'files'>,
+  { signedIn = false }: { signedIn?: boolean } = {},
+): Promise<ReportSubmission> {
+  const text = (name: string) => fieldText(fields, name).trim();
+  const errors: FieldError[] = [];
+
+  const category = reports.category(text('service_code'));
+  if (!category)
+    errors.push({
+      field: 'service_code',
+      message: text('service_code')
+        ? `There is no report category "${text('service_code')}"`
+        : 'Select what the problem is',
+    });
+
+  const where = resolveWhere(
+    {
+      place: text('address_string'),
+      lat: text('lat'),
+      lng: text('lng'),
+      photoPoint: null,
+      photoGiven: false,
+    },
+    gazetteer,
+  );
+  let location: DraftLocation | undefined;
+  let area: string | null = null;
+  if (where.kind === 'error')
+    errors.push({
+      field: where.field === 'place' ? 'address_string' : where.field,
+      message: where.message,
+    });
+  else if (where.kind === 'choose')
+    errors.push({
+      field: 'address_string',
+      message: `More than one place matches: ${where.places.map((p) => p.label).join('; ')}. Give a fuller place name, or the point (lat and lng).`,
+    });
+  else {
+    const responsibility = responsibilityFor(
+      config.council,
+      gazetteer,
+      where.location,
+      where.place,
+    );
+    if (responsibility.kind === 'outside')
+      errors.push({
+        field: 'lat',
+        message: `This location is outside ${config.council.name}'s area.`,
+      });
+    else if (responsibility.kind === 'other-body')
+      errors.push({
+        field: 'lat',
+        message: `${responsibility.body.name} looks after this place (${responsibility.body.looksAfter}); report it to them.`,
+      });
+    else {
+      location = where.location;
+      area = responsibility.area;
+    }
+  }
+
+  // Category questions arrive as attribute[name] (Open311's spelling) or plain name.
+  const answers: Answers = {};
+  const page = category ? questionsPage(category) : { id: 'questions', title: '', fields: [] };
+  const given: Record<string, unknown> = {};
+  for (const field of page.fields) {
+    const value =
+      fields[`attribute[${field.name}]`] ??
+      fields[`attribute[${field.name}][]`] ??
+      fields[field.name];
+    if (value !== undefined) given[field.name] = value;
+  }
+  for (const field of page.fields) {
+    if (!fieldApplies(field, answers)) continue;
+    const reading = readField(field, given);
+    if (reading.error) errors.push({ field: `attribute[${field.name}]`, message: reading.error });
+    else if (reading.value !== undefined) answers[field.name] = reading.value;
+  }
+
+  const contact = signedIn ? null : readContact(fields, errors);
+  const description = text('description');
+  if (description.length > MAX_DESCRIPTION)
+    errors.push({
+      field: 'description',
+      message: `Description must be ${String(MAX_DESCRIPTION)} characters or fewer`,
+    });
+
+  const photoUploads = uploads.photos ?? uploads.media ?? [];
+  if (photoUploads.length > MAX_PHOTOS)
+    errors.push({ field: 'photos', message: `Add at most ${String(MAX_PHOTOS)} photos` });
+  if (errors.length > 0 || !location || !category) throw ValidationError.forFields(errors);
+
+  const photos: StoredPhoto[] = [];
+  for (const [index, upload] of photoUploads.entries()) {
+    const result = await processPhoto(upload.bytes, files);
+    if (!result.ok)
+      throw new ValidationError(`Photo ${String(index + 1)}: ${result.error}`, 'photos');
+    photos.push(result.photo);
+  }
+  return {
+    category,
+    location,
+    area,
+    answers: applicableAnswers({ pages: [page] }, answers),
+    description: description || null,
+    photos,
+    contact,
+  };
 }
 
 const contactFields: Field[] = [

@@ -46,6 +46,13 @@ import { reporterRoutes } from './reporter.js';
 import { categoryName, questionsPage, type Category } from './service.js';
 import { sentBy } from '../backoffice/assisted.js';
 
+/** How report forms with photos are read (the app's one-page form reads them the same way). */
+export const REPORT_UPLOADS = {
+  attachFieldsToBody: true,
+  // A little over the photo limit, so a 21 MB photo gets "must be smaller than 20MB" rather than a bare 413.
+  limits: { fileSize: MAX_PHOTO_BYTES + 5 * 1024 * 1024, files: MAX_PHOTOS + 1, fields: 100 },
+} as const;
+
 /** Someone who sends a whole report faster than this is a script, not a person. */
 const MIN_SECONDS_TO_REPORT = 3;
 const MAX_DESCRIPTION = 2000;
@@ -60,11 +67,7 @@ type Errors = Record<string, string>;
 export async function reportsModule(app: FastifyInstance, options: ModuleOptions): Promise<void> {
   const { config, services, files, gazetteer } = options;
   const { reports } = services;
-  await app.register(fastifyMultipart, {
-    attachFieldsToBody: true,
-    // A little over the photo limit, so a 21 MB photo gets "must be smaller than 20MB" rather than a bare 413.
-    limits: { fileSize: MAX_PHOTO_BYTES + 5 * 1024 * 1024, files: MAX_PHOTOS + 1, fields: 100 },
-  });
+  await app.register(fastifyMultipart, REPORT_UPLOADS);
   await app.register(publicReportsRoutes, { ...options, reports, gazetteer });
   await app.register(reportFeeds, { ...options, reports, gazetteer });
   await app.register(reportsApi, { ...options, reports, gazetteer });

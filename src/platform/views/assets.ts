@@ -3,8 +3,9 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build as esbuild, version as esbuildVersion } from 'esbuild';
+import { build as esbuild, version as esbuildVersion, type Metafile } from 'esbuild';
 import * as sass from 'sass';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { contrastWithWhite } from '../config.js';
 
@@ -20,13 +21,22 @@ export interface AssetManifest {
    * Report It pages), 'agent.js' (the advisers' chat console), 'chat-embed.js'
    * and 'chat-embed.css' (live chat on the council's other websites), 'favicon.svg',
    * and the logo as 'logo' (whatever its format) and as 'logo.svg' or
-   * 'logo.png'. Throws for unknown names.
+   * 'logo.png'. For the installable app: the home-screen icons made from the
+   * logo (see APP_ICONS: 'icon-192.png', 'icon-512.png', 'icon-maskable-512.png',
+   * 'apple-touch-icon.png') and the service worker 'sw.js', one classic script
+   * that the HTTP layer serves from /sw.js so it can control every page.
+   * Throws for unknown names.
    *
    * report.js loads the parts only some pages need (the map, the photo location
    * reader) from chunk files beside it, by relative URL; they are in the build
    * under their own content-hashed names but are never asked for by name.
    */
   url(logical: string): string;
+  /**
+   * The URLs of the chunk files a script loads, at once or later: with the script, all
+   * it can need. The app's service worker stores them so pages work with no signal.
+   */
+  chunksOf(logical: string): string[];
 }
 
 export interface AssetOptions {
@@ -50,11 +60,13 @@ const MANIFEST_FILE = 'manifest.json';
 // immutable hashed files, and nothing there claims the name of a web app manifest.
 const PUBLIC_DIR = 'public';
 // Bump when the manifest's shape changes, so old cache folders are ignored.
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
 
 const manifestSchema = z.object({
   version: z.literal(MANIFEST_VERSION),
   files: z.record(z.string(), z.string()),
+  /** For each script, the chunk files it loads (by import or import()), as logical names. */
+  chunks: z.record(z.string(), z.array(z.string())),
 });
 
 /**
@@ -154,6 +166,8 @@ async function buildKey(brandColour: string, logo: Logo): Promise<string> {
   }
   for (const pkg of BUNDLED_PACKAGES) add(pkg, packageVersion(pkg));
   add('compilers', `${sass.info} ${esbuildVersion}`);
+  // sharp draws the app icons; its package.json is not exported, but it reports its versions.
+  add('sharp', JSON.stringify(sharp.versions));
   // This file is the build recipe: editing it must invalidate old builds too.
   add('assets.ts', await readFile(fileURLToPath(import.meta.url)));
   return hash.digest('hex').slice(0, 16);
@@ -181,32 +195,77 @@ interface Output {
   content: Buffer;
   /** Set for files that are already named after their content and must keep that name. */
   fileName?: string;
+  /** A script's chunk files, reachable by import or import(). */
+  chunks?: string[];
 }
 
 async function compile(brandColour: string, logo: Logo): Promise<Output[]> {
-  const [css, js, reportCss, reportJs, agentJs, embedCss, embedJs] = await Promise.all([
-    compileStyles(brandColour, 'app'),
-    bundleScript('app'),
-    compileStyles(brandColour, 'report'),
-    bundleScript('report'),
-    bundleScript('agent'),
-    compileStyles(brandColour, 'chat-embed'),
-    bundleScript('chat-embed', { standalone: true }),
-  ]);
+  const [css, js, reportCss, reportJs, agentJs, mobileJs, embedCss, embedJs, swJs, icons] =
+    await Promise.all([
+      compileStyles(brandColour, 'app'),
+      bundleScript('app'),
+      compileStyles(brandColour, 'report'),
+      bundleScript('report'),
+      bundleScript('agent'),
+      bundleScript('mobile-app'),
+      compileStyles(brandColour, 'chat-embed'),
+      bundleScript('chat-embed', { standalone: true }),
+      bundleScript('sw', { standalone: true }),
+      drawAppIcons(brandColour, logo),
+    ]);
   return [
     { logical: 'app.css', content: css },
     ...js,
     { logical: 'report.css', content: reportCss },
     ...reportJs,
     ...agentJs,
+    ...mobileJs,
     { logical: 'chat-embed.css', content: embedCss },
     ...embedJs,
+    ...swJs,
+    ...icons,
     { logical: `logo${logo.ext}`, content: logo.content },
     {
       logical: 'favicon.svg',
       content: await readFile(path.join(webDir, 'images', 'favicon.svg')),
     },
   ];
+}
+
+/**
+ * The installed app's icons: the logo on a square of the brand colour, as the header
+ * shows it. `logoShare` is how much of the side the logo may take; a maskable icon keeps
+ * it inside the middle 80 % circle that every platform's mask leaves visible.
+ */
+export const APP_ICONS = [
+  { logical: 'icon-192.png', size: 192, logoShare: 0.6, purpose: 'any' },
+  { logical: 'icon-512.png', size: 512, logoShare: 0.6, purpose: 'any' },
+  { logical: 'icon-maskable-512.png', size: 512, logoShare: 0.5, purpose: 'maskable' },
+  { logical: 'apple-touch-icon.png', size: 180, logoShare: 0.6, purpose: 'apple-touch' },
+] as const;
+
+async function drawAppIcons(brandColour: string, logo: Logo): Promise<Output[]> {
+  const { width, height } = await sharp(logo.content).metadata();
+  return Promise.all(
+    APP_ICONS.map(async ({ logical, size, logoShare }) => {
+      const box = Math.round(size * logoShare);
+      // An SVG is drawn at 72 dpi by default: ask for enough dots that it is never upscaled.
+      const density =
+        logo.ext === '.svg' ? Math.min(2400, Math.ceil((72 * box) / Math.min(width, height))) : 72;
+      const mark = await sharp(logo.content, { density })
+        .resize(box, box, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
+        .png()
+        .toBuffer();
+      const drawn = await sharp({
+        create: { width: size, height: size, channels: 3, background: brandColour },
+      })
+        .composite([{ input: mark, gravity: 'centre' }])
+        .png()
+        .toBuffer();
+      // Compositing adds an alpha channel; an icon is opaque (iOS fills transparency with black).
+      return { logical, content: await sharp(drawn).removeAlpha().png().toBuffer() };
+    }),
+  );
 }
 
 /** Compiles src/web/styles/<stylesheet>.scss. */
@@ -264,7 +323,12 @@ async function bundleScript(
   const outputs: Output[] = [];
   for (const file of result.outputFiles) {
     const content = Buffer.from(file.contents);
-    if (file.path === entryOutput) outputs.unshift({ logical: `${entry}.js`, content });
+    if (file.path === entryOutput)
+      outputs.unshift({
+        logical: `${entry}.js`,
+        content,
+        chunks: chunksReachable(result.metafile, path.relative(projectRoot, entryOutput)),
+      });
     else {
       const fileName = path.relative(webDir, file.path);
       outputs.push({ logical: fileName, content, fileName });
@@ -275,11 +339,27 @@ async function bundleScript(
   return outputs;
 }
 
+/** Every chunk an output loads, directly or through other chunks, as names relative to webDir. */
+function chunksReachable(metafile: Metafile, output: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    for (const { path: imported } of metafile.outputs[file]?.imports ?? []) {
+      if (seen.has(imported) || !metafile.outputs[imported]) continue;
+      seen.add(imported);
+      visit(imported);
+    }
+  };
+  visit(output);
+  return [...seen].map((file) => path.relative(webDir, path.join(projectRoot, file))).sort();
+}
+
 async function writeBuild(dir: string, outputs: Output[]): Promise<void> {
   const publicDir = path.join(dir, PUBLIC_DIR);
   await mkdir(publicDir, { recursive: true });
   const files: Record<string, string> = {};
-  for (const { logical, content, fileName: fixedName } of outputs) {
+  const chunks: Record<string, string[]> = {};
+  for (const { logical, content, fileName: fixedName, chunks: loads } of outputs) {
+    if (loads) chunks[logical] = loads;
     const fileName = fixedName ?? hashedName(logical, content);
     await writeFile(path.join(publicDir, fileName), content);
     files[logical] = fileName;
@@ -287,7 +367,7 @@ async function writeBuild(dir: string, outputs: Output[]): Promise<void> {
     if (logical.startsWith('logo.')) files['logo'] = fileName;
   }
   // Written last: its presence is what marks a build as complete.
-  const manifest: z.infer<typeof manifestSchema> = { version: MANIFEST_VERSION, files };
+  const manifest: z.infer<typeof manifestSchema> = { version: MANIFEST_VERSION, files, chunks };
   await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
 }
 
@@ -323,16 +403,22 @@ async function readManifest(buildDir: string): Promise<AssetManifest | null> {
   const urls = new Map(
     Object.entries(parsed.files).map(([logical, name]) => [logical, ASSETS_URL_PREFIX + name]),
   );
+  const url = (logical: string): string => {
+    const found = urls.get(logical);
+    if (found === undefined) {
+      throw new Error(
+        `Unknown asset "${logical}"; the built assets are: ${[...urls.keys()].join(', ')}`,
+      );
+    }
+    return found;
+  };
+  const chunks = new Map(Object.entries(parsed.chunks));
   return {
     dir,
-    url(logical: string): string {
-      const url = urls.get(logical);
-      if (url === undefined) {
-        throw new Error(
-          `Unknown asset "${logical}"; the built assets are: ${[...urls.keys()].join(', ')}`,
-        );
-      }
-      return url;
+    url,
+    chunksOf(logical: string): string[] {
+      url(logical);
+      return (chunks.get(logical) ?? []).map(url);
     },
   };
 }

@@ -1,0 +1,95 @@
+// The app's home page: the reports this phone is keeping (waiting to send, sent, or
+// needing a change), "use my location" for reports near me, and the notifications switch.
+import { toCoordinates } from '../report/coordinates.js';
+import { allDrafts, deleteDraft, sendWaiting, type Draft } from './outbox.js';
+import { enhancePushSettings } from './push.js';
+import { rememberSignedIn, whenDraftsChange } from './shared.js';
+
+/** A sent report stays in the phone's list this long; My reports has it for good. */
+const KEEP_SENT_MS = 14 * 24 * 60 * 60 * 1000;
+
+export function enhanceHome(): void {
+  const section = document.querySelector<HTMLElement>('[data-waiting-reports]');
+  const list = section?.querySelector<HTMLElement>('[data-waiting-list]');
+  if (section && list) {
+    const show = async () => {
+      const drafts = await allDrafts();
+      for (const old of drafts.filter(
+        (d) => d.status === 'sent' && d.savedAt < Date.now() - KEEP_SENT_MS,
+      ))
+        await deleteDraft(old.id);
+      const shown = drafts.filter(
+        (d) =>
+          d.status !== 'editing' && !(d.status === 'sent' && d.savedAt < Date.now() - KEEP_SENT_MS),
+      );
+      list.replaceChildren(...shown.map(item));
+      section.hidden = shown.length === 0;
+    };
+    void show();
+    whenDraftsChange(() => void show());
+    const sendNow = () => void sendWaiting().then(show);
+    window.addEventListener('online', sendNow);
+    if (navigator.onLine) sendNow();
+  }
+
+  const nearMe = document.querySelector<HTMLFormElement>('[data-near-me]');
+  const locate = nearMe?.querySelector<HTMLButtonElement>('[data-near-me-locate]');
+  const status = nearMe?.querySelector<HTMLElement>('[data-near-me-status]');
+  if (locate && status && 'geolocation' in navigator) {
+    locate.hidden = false;
+    locate.addEventListener('click', () => {
+      status.textContent = 'Finding your location…';
+      navigator.geolocation.getCurrentPosition(
+        (position) => {
+          const point = toCoordinates(position.coords.latitude, position.coords.longitude);
+          if (!point) {
+            status.textContent = 'Your phone could not say where you are.';
+            return;
+          }
+          window.location.assign(
+            `/reports?place=${encodeURIComponent(`${point.lat.toFixed(5)}, ${point.lng.toFixed(5)}`)}`,
+          );
+        },
+        () => {
+          status.textContent = 'Your phone could not say where you are. Type a postcode instead.';
+        },
+        { timeout: 20_000, maximumAge: 5 * 60_000 },
+      );
+    });
+  }
+
+  const push = document.querySelector<HTMLElement>('[data-push-settings]');
+  void rememberSignedIn().then(() => {
+    if (push) enhancePushSettings(push);
+  });
+}
+
+function item(draft: Draft): HTMLLIElement {
+  const li = document.createElement('li');
+  li.className = 'app-home__draft';
+  const what = document.createElement('span');
+  what.className = 'govuk-!-font-weight-bold';
+  what.textContent = draft.title ?? 'Your report';
+  li.append(what, ' – ');
+  if (draft.status === 'sent' && draft.ref) {
+    li.append('sent, reference ');
+    const link = document.createElement('a');
+    link.className = 'govuk-link';
+    link.href = draft.url || `/reports/${draft.ref}`;
+    link.textContent = draft.ref;
+    li.append(link);
+  } else if (draft.status === 'waiting') {
+    const tag = document.createElement('strong');
+    tag.className = 'govuk-tag govuk-tag--yellow';
+    tag.textContent = 'Waiting to send';
+    li.append(tag);
+  } else {
+    li.append('not sent: it needs a change. ');
+    const link = document.createElement('a');
+    link.className = 'govuk-link';
+    link.href = `/app/report?draft=${encodeURIComponent(draft.id)}`;
+    link.textContent = 'Change and send it';
+    li.append(link);
+  }
+  return li;
+}

@@ -1,0 +1,61 @@
+// What the app's pages share: who is signed in on this phone, news from the worker, and
+// the GOV.UK error summary drawn on the phone.
+import { DRAFTS_CHANGED, TOKEN_URL } from './outbox.js';
+
+const SIGNED_IN_KEY = 'shire.app.signedIn';
+
+/** Whether a resident was signed in on this phone when it last had a connection. */
+export function signedInHere(): boolean {
+  return localStorage.getItem(SIGNED_IN_KEY) === 'yes';
+}
+
+/** Asks the server who is signed in and remembers it, for when there is no connection. */
+export async function rememberSignedIn(): Promise<boolean | undefined> {
+  try {
+    const response = await fetch(TOKEN_URL, { headers: { accept: 'application/json' } });
+    if (!response.ok) return undefined;
+    const { signedIn } = (await response.json()) as { signedIn: boolean };
+    localStorage.setItem(SIGNED_IN_KEY, signedIn ? 'yes' : 'no');
+    return signedIn;
+  } catch {
+    return undefined;
+  }
+}
+
+export function whenDraftsChange(listener: () => void): void {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.addEventListener('message', (event: MessageEvent) => {
+    if ((event.data as { type?: string } | null)?.type === DRAFTS_CHANGED) listener();
+  });
+}
+
+/** A GOV.UK error summary, each message linking to its input. */
+export function errorSummary(
+  errors: { field: string; message: string }[],
+  idFor: (field: string) => string,
+): HTMLElement {
+  const summary = document.createElement('div');
+  summary.className = 'govuk-error-summary';
+  summary.tabIndex = -1;
+  const alert = document.createElement('div');
+  alert.setAttribute('role', 'alert');
+  const title = document.createElement('h2');
+  title.className = 'govuk-error-summary__title';
+  title.textContent = 'There is a problem';
+  const body = document.createElement('div');
+  body.className = 'govuk-error-summary__body';
+  const list = document.createElement('ul');
+  list.className = 'govuk-list govuk-error-summary__list';
+  for (const error of errors) {
+    const item = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = `#${idFor(error.field)}`;
+    link.textContent = error.message;
+    item.append(link);
+    list.append(item);
+  }
+  body.append(list);
+  alert.append(title, body);
+  summary.append(alert);
+  return summary;
+}
