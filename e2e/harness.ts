@@ -260,7 +260,13 @@ export async function launchBrowser(
   const allowed = new Map<Page, RegExp[]>();
 
   const newContext = async (options: BrowserContextOptions = {}) => {
-    const context = await browser.newContext({ javaScriptEnabled: javaScript, ...options });
+    // The app's service worker is left out: it answers from the phone's copies, which these
+    // tests would then count uncompressed (page weights), and launchProfileContext tests it.
+    const context = await browser.newContext({
+      javaScriptEnabled: javaScript,
+      serviceWorkers: 'block',
+      ...options,
+    });
     context.on('page', (page) => {
       const list: string[] = [];
       errors.set(page, list);

@@ -1,9 +1,9 @@
 // The app's home page: the reports this phone is keeping (waiting to send, sent, or
 // needing a change), "use my location" for reports near me, and the notifications switch.
 import { toCoordinates } from '../report/coordinates.js';
-import { allDrafts, deleteDraft, sendWaiting, type Draft } from './outbox.js';
+import { allDrafts, deleteDraft, type Draft } from './outbox.js';
 import { enhancePushSettings } from './push.js';
-import { rememberSignedIn, whenDraftsChange } from './shared.js';
+import { keepSending, rememberSignedIn, whenDraftsChange } from './shared.js';
 
 /** A sent report stays in the phone's list this long; My reports has it for good. */
 const KEEP_SENT_MS = 14 * 24 * 60 * 60 * 1000;
@@ -27,9 +27,7 @@ export function enhanceHome(): void {
     };
     void show();
     whenDraftsChange(() => void show());
-    const sendNow = () => void sendWaiting().then(show);
-    window.addEventListener('online', sendNow);
-    if (navigator.onLine) sendNow();
+    keepSending(() => void show());
   }
 
   const nearMe = document.querySelector<HTMLFormElement>('[data-near-me]');

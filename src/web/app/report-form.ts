@@ -6,16 +6,14 @@
 import { downscalePhoto } from '../report/photo-files.js';
 import { photoLocation } from '../report/photo-location.js';
 import { formatCoordinate, toCoordinates } from '../report/coordinates.js';
+import { SYNC_TAG, allDrafts, getDraft, saveDraft, sendDraft, type Draft } from './outbox.js';
 import {
-  SYNC_TAG,
-  allDrafts,
-  getDraft,
-  saveDraft,
-  sendDraft,
-  sendWaiting,
-  type Draft,
-} from './outbox.js';
-import { errorSummary, rememberSignedIn, signedInHere, whenDraftsChange } from './shared.js';
+  errorSummary,
+  keepSending,
+  rememberSignedIn,
+  signedInHere,
+  whenDraftsChange,
+} from './shared.js';
 import { offerPush } from './push.js';
 
 const MAX_PHOTOS = 3;
@@ -285,10 +283,7 @@ export function enhanceReportForm(form: HTMLFormElement): void {
     });
   });
 
-  // Back online: send what is waiting, and say how it went.
-  window.addEventListener('online', () => {
-    void sendWaiting().then(refreshProgress);
-  });
+  keepSending(() => void refreshProgress());
   whenDraftsChange(() => void refreshProgress());
 
   // Carry on with the draft asked for (from the home page), or the one being made.
@@ -299,8 +294,6 @@ export function enhanceReportForm(form: HTMLFormElement): void {
       ? drafts.find((d) => d.id === asked)
       : drafts.find((d) => d.status === 'editing');
     if (found && found.status !== 'sent' && found.status !== 'waiting') load(found);
-    // Opening the app sends whatever is still waiting.
-    if (navigator.onLine && drafts.some((d) => d.status === 'waiting')) await sendWaiting();
   })();
 }
 

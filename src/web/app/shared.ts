@@ -1,6 +1,6 @@
 // What the app's pages share: who is signed in on this phone, news from the worker, and
 // the GOV.UK error summary drawn on the phone.
-import { DRAFTS_CHANGED, TOKEN_URL } from './outbox.js';
+import { DRAFTS_CHANGED, TOKEN_URL, allDrafts, sendWaiting } from './outbox.js';
 
 const SIGNED_IN_KEY = 'shire.app.signedIn';
 
@@ -20,6 +20,37 @@ export async function rememberSignedIn(): Promise<boolean | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** How often an open app page tries again while a report is waiting. */
+const RETRY_MS = 10_000;
+
+/**
+ * Sends waiting reports now and whenever the connection may be back: the browser's
+ * "online" event, the app coming back to the screen, and every few seconds while one is
+ * waiting (phones report a signal that carries nothing, and Background Sync is not in
+ * every browser). `changed` hears when any was sent or refused.
+ */
+export function keepSending(changed: () => void): void {
+  let busy = false;
+  const attempt = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      if (!(await allDrafts()).some((d) => d.status === 'waiting')) return;
+      const results = await sendWaiting();
+      if (results.some((r) => r.kind !== 'later')) changed();
+    } finally {
+      busy = false;
+    }
+  };
+  const tryNow = () => void attempt();
+  window.addEventListener('online', tryNow);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') tryNow();
+  });
+  setInterval(tryNow, RETRY_MS);
+  tryNow();
 }
 
 export function whenDraftsChange(listener: () => void): void {
