@@ -277,6 +277,7 @@ export function enhanceReportForm(form: HTMLFormElement): void {
       lat.value = '';
       lng.value = '';
       whereStatus.textContent = '';
+      if (photoStatus) photoStatus.textContent = '';
       showPhotos();
       await send(waiting);
       outcome.scrollIntoView();
