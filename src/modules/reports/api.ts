@@ -4,17 +4,16 @@ import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { fieldText, readBody } from '../../platform/http/multipart.js';
 import { InvalidReferenceError } from '../cases/reference.js';
 import type { Case } from '../cases/service.js';
-import type { Field } from '../catalogue/definition.js';
-import { readField } from '../forms/fields.js';
-import { applicableAnswers, fieldApplies, type Answers } from '../forms/journey.js';
-import type { DraftLocation } from './draft.js';
-import { resolveWhere, responsibilityFor } from './location.js';
 import { MAX_PHOTOS, processPhoto, type StoredPhoto } from './photos.js';
 import { parseState, type ReportsOptions } from './public.js';
 import { readPoint, readRadius } from './query.js';
-import { PUBLIC_STATUSES, questionsPage, type PublicReport } from './service.js';
-
-type FieldError = { field: string; message: string };
+import { PUBLIC_STATUSES, type PublicReport } from './service.js';
+import {
+  placeSentReport,
+  readSentAnswers,
+  readSentContact,
+  type FieldError,
+} from './submission.js';
 
 /**
  * Report It for the app and partners: make a report (multipart, photos included), list
@@ -119,71 +118,28 @@ export function reportsApi(
           'service_code',
         );
 
-      const where = resolveWhere(
-        {
-          place: text('address_string'),
-          lat: text('lat'),
-          lng: text('lng'),
-          photoPoint: null,
-          photoGiven: false,
-        },
+      const placed = placeSentReport(
+        { place: text('address_string'), lat: text('lat'), lng: text('lng') },
+        { place: 'address_string', lat: 'lat', lng: 'lng' },
+        config.council,
         gazetteer,
       );
-      let location: DraftLocation | undefined;
-      let area: string | null = null;
-      if (where.kind === 'error')
-        errors.push({
-          field: where.field === 'place' ? 'address_string' : where.field,
-          message: where.message,
-        });
-      else if (where.kind === 'choose')
-        errors.push({
-          field: 'address_string',
-          message: `More than one place matches: ${where.places.map((p) => p.label).join('; ')}. Send lat and lng instead.`,
-        });
-      else {
-        const responsibility = responsibilityFor(
-          config.council,
-          gazetteer,
-          where.location,
-          where.place,
-        );
-        if (responsibility.kind === 'outside')
-          errors.push({
-            field: 'lat',
-            message: `This location is outside ${config.council.name}'s area.`,
-          });
-        else if (responsibility.kind === 'other-body')
-          errors.push({
-            field: 'lat',
-            message: `${responsibility.body.name} looks after this place (${responsibility.body.looksAfter}); report it to them.`,
-          });
-        else {
-          location = where.location;
-          area = responsibility.area;
-        }
-      }
+      if (!placed.ok) errors.push(placed.error);
 
-      // Category questions arrive as attribute[name] (Open311's spelling) or plain name.
-      const answers: Answers = {};
-      const page = questionsPage(category);
-      const given: Record<string, unknown> = {};
-      for (const field of page.fields) {
-        const value =
-          fields[`attribute[${field.name}]`] ??
-          fields[`attribute[${field.name}][]`] ??
-          fields[field.name];
-        if (value !== undefined) given[field.name] = value;
-      }
-      for (const field of page.fields) {
-        if (!fieldApplies(field, answers)) continue;
-        const reading = readField(field, given);
-        if (reading.error)
-          errors.push({ field: `attribute[${field.name}]`, message: reading.error });
-        else if (reading.value !== undefined) answers[field.name] = reading.value;
-      }
+      const read = readSentAnswers(category, fields, { plainNames: true });
+      errors.push(...read.errors);
 
-      const contact = readContact(fields, errors);
+      const sent = readSentContact(
+        {
+          name: fields.name,
+          email: fields.email,
+          phone: fields.phone,
+          showName: fields.show_name === 'true',
+        },
+        { name: 'name', email: 'email', phone: 'phone' },
+        { emailRequired: true },
+      );
+      errors.push(...sent.errors);
       const description = text('description');
       if (description.length > 2000)
         errors.push({
@@ -194,7 +150,7 @@ export function reportsApi(
       const photoUploads = uploads.photos ?? uploads.media ?? [];
       if (photoUploads.length > MAX_PHOTOS)
         errors.push({ field: 'photos', message: `Send at most ${String(MAX_PHOTOS)} photos` });
-      if (errors.length > 0 || !location) throw ValidationError.forFields(errors);
+      if (errors.length > 0 || !placed.ok) throw ValidationError.forFields(errors);
 
       const photos: StoredPhoto[] = [];
       for (const [index, upload] of photoUploads.entries()) {
@@ -207,12 +163,12 @@ export function reportsApi(
       const opened = await reports.submit({
         id: typeof key === 'string' && key.length >= 8 && key.length <= 100 ? key : randomUUID(),
         category,
-        location,
-        area,
-        answers: applicableAnswers({ pages: [page] }, answers),
+        location: placed.location,
+        area: placed.area,
+        answers: read.answers,
         description: description || null,
         photos,
-        contact,
+        contact: sent.contact,
         accountId: null,
         channel: 'api',
         actor: { type: 'resident' },
@@ -224,27 +180,6 @@ export function reportsApi(
     },
   );
   done();
-}
-
-const contactFields: Field[] = [
-  { type: 'text', name: 'name', label: 'name', optional: true, maxLength: 100 },
-  { type: 'email', name: 'email', label: 'email', optional: false },
-  { type: 'phone', name: 'phone', label: 'phone', optional: true },
-];
-
-function readContact(fields: Record<string, unknown>, errors: FieldError[]) {
-  const values: Record<string, string | undefined> = {};
-  for (const field of contactFields) {
-    const reading = readField(field, fields);
-    if (reading.error) errors.push({ field: field.name, message: reading.error });
-    values[field.name] = typeof reading.value === 'string' ? reading.value : undefined;
-  }
-  return {
-    name: values.name ?? '',
-    email: values.email ?? '',
-    phone: values.phone ?? null,
-    showName: fields.show_name === 'true',
-  };
 }
 
 function whole(
