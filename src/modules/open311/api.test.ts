@@ -622,6 +622,16 @@ for (const dialect of dialects()) {
         assert.match(errorsOf(format, res.body)[0]?.description ?? '', pattern, what);
       }
       assert.equal((await found(other)).status, 'confirmed');
+      const withdrawn = await report();
+      await cases.changeStatus((await found(withdrawn)).id, 'hidden', { type: 'resident' });
+      const hidden = await push('json', {
+        update_id: 'x10',
+        status: 'FIXED',
+        service_request_id: withdrawn,
+      });
+      assert.equal(hidden.statusCode, 400);
+      assert.match(errorsOf('json', hidden.body)[0]?.description ?? '', /withdrawn or hidden/);
+      assert.equal((await found(withdrawn)).status, 'hidden');
       const kept = await db
         .selectFrom('open311_updates')
         .select('update_id')
@@ -716,6 +726,7 @@ for (const dialect of dialects()) {
       assert.equal((await get(`services.json?api_key=${slow}`)).statusCode, 200);
       const third = await post('requests.xml', { api_key: slow, ...POTHOLE });
       assert.equal(third.statusCode, 429);
+      assert.match(String(third.headers['retry-after']), /^\d+$/);
       assert.match(
         errorsOf('xml', third.body)[0]?.description ?? '',
         /This key may make 2 calls a minute/,

@@ -51,6 +51,7 @@ export function open311Api(app: FastifyInstance, options: ModuleOptions, done: (
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const failure = open311Failure(error);
+    if (error instanceof KeyRateError) void reply.header('retry-after', String(error.seconds));
     if (failure.status >= 500) request.log.error({ err: error }, 'open311 request failed');
     else request.log.info({ status: failure.status }, error.message);
     return sendDocument(reply, formatOf(request), failure.document, failure.status);

@@ -12,7 +12,11 @@ export class KeyError extends DomainError {
 
 /** Too many calls with one key in a minute. */
 export class KeyRateError extends DomainError {
-  constructor(perMinute: number, seconds: number) {
+  constructor(
+    perMinute: number,
+    /** When the key may call again. */
+    readonly seconds: number,
+  ) {
     super(
       `This key may make ${String(perMinute)} calls a minute; wait ${String(seconds)} seconds and try again.`,
       429,
