@@ -279,6 +279,12 @@ for (const dialect of dialects()) {
           /^attribute\[depth\]: Select how deep it is/,
         ],
         [
+          'an attribute no question has',
+          { ...POTHOLE, 'attribute[colour]': 'grey' },
+          400,
+          /^attribute\[colour\]: report-a-pothole has no attribute "colour"/,
+        ],
+        [
           'a bad email',
           { ...POTHOLE, email: 'sam at example' },
           400,

@@ -4,6 +4,7 @@ import type { Gazetteer } from '../../platform/geo/gazetteer.js';
 import type { PublicReport } from '../reports/service.js';
 import type { Category, NewReport } from '../reports/service.js';
 import {
+  attributeCodes,
   placeSentReport,
   readSentAnswers,
   readSentContact,
@@ -43,6 +44,16 @@ export function readServiceRequest(
 
   const read = readSentAnswers(category, body, { plainNames: false });
   errors.push(...read.errors);
+  // An attribute no question has is a caller's mistake (a typo, another category's): say so.
+  const codes = new Set(attributeCodes(category));
+  for (const name of Object.keys(body)) {
+    const code = /^attribute\[([^\]]*)\](\[\])?$/.exec(name)?.[1];
+    if (code !== undefined && !codes.has(code))
+      errors.push({
+        field: name,
+        message: `${category.code} has no attribute "${code}": services/${category.code} lists them`,
+      });
+  }
 
   const name = [text(body, 'first_name'), text(body, 'last_name')].filter(Boolean).join(' ');
   const sent = readSentContact(

@@ -141,6 +141,13 @@ export function readSentAnswers(
   return { answers: applicableAnswers({ pages: [page] }, answers), errors };
 }
 
+/** Every attribute code a category's questions are answered with, as readSentAnswers reads them. */
+export function attributeCodes(category: Category): string[] {
+  return questionsPage(category).fields.flatMap((field) =>
+    field.type === 'file' ? [] : field.type === 'date' ? [field.name] : inputNamesOf(field),
+  );
+}
+
 /** The reporter's name, email and phone as sent; whether an email is needed is the API's choice. */
 export function readSentContact(
   sent: { name: unknown; email: unknown; phone: unknown; showName: boolean },
