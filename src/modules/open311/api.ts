@@ -2,20 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
-import { statusDefinition } from '../cases/kinds.js';
-import { InvalidReferenceError, parseReference } from '../cases/reference.js';
 import type { Case } from '../cases/service.js';
-import { PUBLIC_STATUSES } from '../reports/service.js';
 import { readWindow } from './dates.js';
 import { KeyError, KeyRateError, open311Failure } from './errors.js';
 import { FORMATS, List, open311Time, sendDocument, splitFormat, type Format } from './format.js';
 import type { ApiKey } from './keys.js';
-import { readServiceRequest, serviceNotice, serviceRequestOf } from './requests.js';
+import { findRequests, readServiceRequest, serviceNotice, serviceRequestOf } from './requests.js';
 import { serviceDefinition, serviceOf } from './services.js';
 import { readPushedUpdate } from './updates.js';
 
-/** The most one list answers with, and the most ids one call may ask for: the spec's 1,000. */
-export const REQUESTS_MAX = 1000;
 /** When this API last changed, for discovery. */
 const CHANGESET = new Date('2026-12-07T00:00:00Z');
 const SPECIFICATION = 'http://wiki.open311.org/GeoReport_v2';
@@ -185,7 +180,7 @@ export function open311Api(app: FastifyInstance, options: ModuleOptions, done: (
     app.get<{ Querystring: Query }>(`/requests.${format}`, async (request, reply) => {
       const query = request.query;
       await begin(request, query, 'open311.requests');
-      const found = await listRequests(query);
+      const found = await findRequests(query, { cases, catalogue: services.catalogue }, new Date());
       return sendDocument(reply, format, await asRequests(found));
     });
 
@@ -316,65 +311,6 @@ export function open311Api(app: FastifyInstance, options: ModuleOptions, done: (
     });
   });
 
-  /**
-   * GET requests: by service_request_id (a comma list, which overrides every other filter,
-   * as the spec says), or by service_code, status and a window of at most 90 days (the last
-   * 90 by default); newest first, at most 1,000.
-   */
-  const listRequests = async (query: Query): Promise<Case[]> => {
-    const list = (value: string | undefined) =>
-      (value ?? '')
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean);
-    const ids = list(query.service_request_id);
-    if (ids.length > REQUESTS_MAX)
-      throw new ValidationError(
-        `Ask for at most ${String(REQUESTS_MAX)} service_request_id at once`,
-        'service_request_id',
-      );
-    if (ids.length > 0) {
-      const refs = ids.map((id) => {
-        try {
-          return parseReference(id);
-        } catch (err) {
-          if (err instanceof InvalidReferenceError)
-            throw new ValidationError(
-              `"${id}" is not a service_request_id: they look like PTH-4F7K-92QT`,
-              'service_request_id',
-            );
-          throw err;
-        }
-      });
-      return cases.list({
-        kind: 'report',
-        refs,
-        statuses: PUBLIC_STATUSES,
-        limit: REQUESTS_MAX,
-      });
-    }
-    const codes = list(query.service_code);
-    for (const code of codes)
-      if (services.catalogue.byCode(code)?.kind !== 'report')
-        throw new ValidationError(`"${code}" is not a service here`, 'service_code');
-    const states = list(query.status);
-    for (const state of states)
-      if (state !== 'open' && state !== 'closed')
-        throw new ValidationError('status must be open, closed or both (open,closed)', 'status');
-    const window = readWindow(query, new Date());
-    return cases.list({
-      kind: 'report',
-      serviceCodes: codes.length > 0 ? codes : undefined,
-      statuses: PUBLIC_STATUSES.filter(
-        (status) =>
-          states.length === 0 ||
-          states.includes(statusDefinition('report', status)?.open311 ?? 'open'),
-      ),
-      from: window.from.toISOString(),
-      to: window.to.toISOString(),
-      limit: REQUESTS_MAX,
-    });
-  };
   done();
 }
 

@@ -1,8 +1,7 @@
 import type { Council } from '../../platform/config.js';
 import { ValidationError } from '../../platform/errors.js';
 import type { Gazetteer } from '../../platform/geo/gazetteer.js';
-import type { PublicReport } from '../reports/service.js';
-import type { Category, NewReport } from '../reports/service.js';
+import type { Category, NewReport, PublicReport } from '../reports/service.js';
 import {
   attributeCodes,
   placeSentReport,
@@ -10,6 +9,12 @@ import {
   readSentContact,
   type FieldError,
 } from '../reports/submission.js';
+import { statusDefinition } from '../cases/kinds.js';
+import { InvalidReferenceError, parseReference } from '../cases/reference.js';
+import type { Case, CaseService } from '../cases/service.js';
+import type { CatalogueService } from '../catalogue/service.js';
+import { PUBLIC_STATUSES } from '../reports/service.js';
+import { readWindow } from './dates.js';
 import { open311Time, type Value } from './format.js';
 
 /** Open311 allows a description this long; the JSON API's 2,000 is for people typing. */
@@ -96,6 +101,74 @@ function isWebAddress(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The most one list answers with, and the most ids one call may ask for: the spec's 1,000. */
+export const REQUESTS_MAX = 1000;
+
+/**
+ * GET requests: by service_request_id (a comma list, which overrides every other filter,
+ * as the spec says), or by service_code, status and a window of at most 90 days (the last
+ * 90 by default); newest first, at most 1,000.
+ */
+export async function findRequests(
+  query: Record<string, string | undefined>,
+  from: { cases: CaseService; catalogue: CatalogueService },
+  now: Date,
+): Promise<Case[]> {
+  const { cases, catalogue } = from;
+  const list = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  const ids = list(query.service_request_id);
+  if (ids.length > REQUESTS_MAX)
+    throw new ValidationError(
+      `Ask for at most ${String(REQUESTS_MAX)} service_request_id at once`,
+      'service_request_id',
+    );
+  if (ids.length > 0) {
+    const refs = ids.map((id) => {
+      try {
+        return parseReference(id);
+      } catch (err) {
+        if (err instanceof InvalidReferenceError)
+          throw new ValidationError(
+            `"${id}" is not a service_request_id: they look like PTH-4F7K-92QT`,
+            'service_request_id',
+          );
+        throw err;
+      }
+    });
+    return cases.list({
+      kind: 'report',
+      refs,
+      statuses: PUBLIC_STATUSES,
+      limit: REQUESTS_MAX,
+    });
+  }
+  const codes = list(query.service_code);
+  for (const code of codes)
+    if (catalogue.byCode(code)?.kind !== 'report')
+      throw new ValidationError(`"${code}" is not a service here`, 'service_code');
+  const states = list(query.status);
+  for (const state of states)
+    if (state !== 'open' && state !== 'closed')
+      throw new ValidationError('status must be open, closed or both (open,closed)', 'status');
+  const window = readWindow(query, now);
+  return cases.list({
+    kind: 'report',
+    serviceCodes: codes.length > 0 ? codes : undefined,
+    statuses: PUBLIC_STATUSES.filter(
+      (status) =>
+        states.length === 0 ||
+        states.includes(statusDefinition('report', status)?.open311 ?? 'open'),
+    ),
+    from: window.from.toISOString(),
+    to: window.to.toISOString(),
+    limit: REQUESTS_MAX,
+  });
 }
 
 /** A report as an Open311 service request: only what its public page shows. */
