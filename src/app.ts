@@ -56,6 +56,9 @@ import { ChatHub } from './modules/chat/hub.js';
 import { MAX_FRAME } from './modules/chat/protocol.js';
 import { ChatService } from './modules/chat/service.js';
 import { AgentConsole } from './modules/chat/console.js';
+import { open311Module } from './modules/open311/index.js';
+import { ApiKeys } from './modules/open311/keys.js';
+import { Open311Updates } from './modules/open311/updates.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
 export function createServices(
@@ -99,6 +102,8 @@ export function createServices(
     categoryAdmin: new CategoryAdmin(database.db, catalogue, settings),
     chat,
     agentConsole: new AgentConsole(chat, cases, catalogue),
+    open311Keys: new ApiKeys(database.db),
+    open311Updates: new Open311Updates(database.db, cases, reports),
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -268,6 +273,7 @@ export async function buildApp(
   await app.register(notificationsModule, moduleOptions);
   await app.register(backOfficeModule, moduleOptions);
   await app.register(chatModule, moduleOptions);
+  await app.register(open311Module, moduleOptions);
 
   const senders = config.inProcessWorker
     ? createSenders({ config, services, database, logger })

@@ -86,6 +86,16 @@ const chatSchema = z
   })
   .default({});
 
+/** Open311: the jurisdiction_id callers may send (GeoReport v2); by default the public URL's host name. */
+const open311Schema = z
+  .object({
+    jurisdictionId: z
+      .string()
+      .regex(/^[\w.-]{1,100}$/, 'must be letters, digits, dots and hyphens, like westmoor.gov.uk')
+      .optional(),
+  })
+  .default({});
+
 const councilSchema = z.object({
   name: z.string().min(3, 'must be the council’s full name'),
   shortName: z.string().min(2),
@@ -113,6 +123,7 @@ const councilSchema = z.object({
   map: mapSchema,
   reporting: reportingSchema,
   chat: chatSchema,
+  open311: open311Schema,
 });
 
 const booleanFlag = z

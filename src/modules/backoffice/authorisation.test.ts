@@ -14,6 +14,7 @@ import { createServices } from '../../app.js';
 import { newResident, report, signUp } from '../account/testing.js';
 import { CaseService, type Case } from '../cases/service.js';
 import type { Chat } from '../chat/service.js';
+import { ApiKeys } from '../open311/keys.js';
 import type { Staff } from './roles.js';
 import { signedInStaff } from './testing.js';
 
@@ -103,6 +104,11 @@ const MATRIX: Record<string, readonly number[]> = {
                                       [303,   403,    303,  403,  403,    403,  403,  403,  303],
   // Last: it removes the question the routes above change.
   'POST /staff/admin/categories/:code/questions/:name/remove':
+                                      [303,   403,    303,  403,  403,    403,  403,  403,  303],
+  // Open311 keys. Issuing one shows the page again with the key, once: 200, not a redirect.
+  'GET /staff/admin/open311':         [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/open311/keys':   [303,   403,    303,  403,  403,    403,  403,  403,  200],
+  'POST /staff/admin/open311/keys/:id/revoke':
                                       [303,   403,    303,  403,  403,    403,  403,  403,  303],
   // Live chat: every member of staff may take chats. Each acts in a chat they have accepted
   // (someone else's is refused with a 403: console.test.ts); any of them may read any chat.
@@ -270,6 +276,13 @@ for (const dialect of dialects()) {
         assert.ok(chatCase);
         found = chatCase;
         id = String(chat.id);
+      } else if (pattern.startsWith('/staff/admin/open311/keys/:id')) {
+        // A key of its own to revoke, issued as an administrator would.
+        const admin = staffAs.admin;
+        assert.ok(admin);
+        id = String(
+          (await new ApiKeys(db).issue(admin, { name: `App for ${who}`, perMinute: '60' })).id,
+        );
       } else if (method === 'POST' && pattern.startsWith('/staff/cases/')) found = await fresh();
       const url = pattern
         .replace(':ref', found.ref)
@@ -322,6 +335,9 @@ for (const dialect of dialects()) {
     const accountRows = async () => (await db.selectFrom('accounts').select('id').execute()).length;
     const rows = async (table: 'cases' | 'chat_messages') =>
       (await db.selectFrom(table).select('id').execute()).length;
+    const liveKeys = async () =>
+      (await db.selectFrom('open311_keys').select('id').where('revoked_at', 'is', null).execute())
+        .length;
     const availableRows = async () =>
       (
         await db
@@ -345,6 +361,7 @@ for (const dialect of dialects()) {
         cases: await rows('cases'),
         chatMessages: await rows('chat_messages'),
         available: await availableRows(),
+        keys: await liveKeys(),
       };
     };
 
@@ -402,6 +419,10 @@ for (const dialect of dialects()) {
           };
         case 'contacts':
           return { channel: 'phone', outcome: 'answered', couldBeOnline: 'no' };
+        case 'keys':
+          return { name: 'Highways asset system', perMinute: '60' };
+        case 'revoke':
+          return {};
         default:
           newcomers += 1;
           return {
@@ -474,6 +495,11 @@ for (const dialect of dialects()) {
         assert.equal(last?.action, actions[path], message);
         return;
       }
+      if (path === 'keys' || path === 'revoke') {
+        assert.equal(last?.action, `open311.key.${path === 'keys' ? 'issue' : 'revoke'}`, message);
+        assert.equal(after.keys, before.keys + (path === 'keys' ? 1 : -1), message);
+        return;
+      }
       if (path === 'staff') {
         assert.equal(last?.action, 'staff.create');
         assert.equal(after.accounts, before.accounts + 1, message);
@@ -536,6 +562,8 @@ for (const dialect of dialects()) {
                 /^\/staff\/admin\/categories\/report-a-pothole(#questions)?$/,
                 label,
               );
+            else if (route === 'POST /staff/admin/open311/keys/:id/revoke')
+              assert.equal(location, '/staff/admin/open311', label);
             else if (route.startsWith('POST /staff/admin/'))
               assert.equal(location, route.replace('POST ', '').replace('/:code', ''), label);
             else if (CHAT_CHANGES[route]) assert.match(location, CHAT_CHANGES[route].next, label);

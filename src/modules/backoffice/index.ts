@@ -21,6 +21,7 @@ import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './
 import { assistingChannel, startAssisting, stopAssisting } from './assisted.js';
 import { categoryRoutes } from './category-routes.js';
 import { chatConsoleRoutes } from '../chat/console-routes.js';
+import { keyRoutes } from '../open311/key-routes.js';
 import { CONTACT_CHANNELS, CONTACT_OUTCOMES, type QueueQuery } from './service.js';
 
 type Body = Record<string, unknown>;
@@ -753,6 +754,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
   };
   void app.register(categoryRoutes, { ...options, adminOnly, takeFlash, flash });
   void app.register(chatConsoleRoutes, { ...options, staffOf, takeFlash, flash });
+  void app.register(keyRoutes, { ...options, adminOnly, takeFlash, flash });
 
   app.get<{ Querystring: Query }>('/staff/admin/audit', async (request, reply) => {
     adminOnly(request);

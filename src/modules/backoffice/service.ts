@@ -212,19 +212,12 @@ export class BackOffice {
       staff,
       found,
       input.version,
-      async (cases) => {
-        if (input.status !== found.status)
-          await cases.changeStatus(found.id, input.status, actorOf(staff), {
-            publicText: text || null,
-          });
-        else
-          await cases.recordEvent(found.id, {
-            type: 'public_update',
-            actor: actorOf(staff),
-            public: true,
-            body: text,
-          });
-      },
+      (cases) =>
+        cases.updateForResident(
+          found.id,
+          { status: input.status, text: text || null },
+          actorOf(staff),
+        ),
       {
         action: input.status === found.status ? 'case.update' : 'case.status',
         before: { status: found.status },

@@ -420,3 +420,89 @@ export async function copySubscriptions(
   }
   return added;
 }
+
+// ---- Lists by date, for other systems (Open311) ------------------------------------------
+
+export interface ListFilter {
+  kind: string;
+  refs?: string[] | undefined;
+  serviceCodes?: string[] | undefined;
+  statuses: string[];
+  /** ISO times: created at or after `from`, and at or before `to`. */
+  from?: string | undefined;
+  to?: string | undefined;
+  limit: number;
+}
+
+/** Cases of a kind, newest first; reads cases_created for a date window. */
+export function listCases(db: Kysely<DB>, filter: ListFilter): Promise<CaseRow[]> {
+  return db
+    .selectFrom('cases')
+    .selectAll()
+    .where('kind', '=', filter.kind)
+    .where('status', 'in', filter.statuses.length ? filter.statuses : [''])
+    .$if(filter.refs !== undefined, (q) =>
+      q.where('ref', 'in', filter.refs?.length ? filter.refs : ['']),
+    )
+    .$if(filter.serviceCodes !== undefined, (q) =>
+      q.where('service_code', 'in', filter.serviceCodes?.length ? filter.serviceCodes : ['']),
+    )
+    .$if(filter.from !== undefined, (q) => q.where('created_at', '>=', filter.from ?? ''))
+    .$if(filter.to !== undefined, (q) => q.where('created_at', '<=', filter.to ?? ''))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit)
+    .execute();
+}
+
+export interface PublicEventFilter {
+  kind: string;
+  types: string[];
+  /** Only events of cases now in one of these statuses. */
+  statuses: string[];
+  from: string;
+  to: string;
+  limit: number;
+}
+
+/**
+ * Public events in a date window, oldest first, each with its case's reference and the
+ * data of the status change before it (what the status was when it was written), for the
+ * events that do not change the status themselves. Reads case_events_created.
+ */
+export function publicEvents(db: Kysely<DB>, filter: PublicEventFilter) {
+  return db
+    .selectFrom('case_events as e')
+    .innerJoin('cases as c', 'c.id', 'e.case_id')
+    .select([
+      'e.id',
+      'e.type',
+      'e.body',
+      'e.data',
+      'e.created_at',
+      'c.ref',
+      'c.kind',
+      'c.status as case_status',
+    ])
+    .select((eb) =>
+      eb
+        .selectFrom('case_events as before')
+        .select('before.data')
+        .whereRef('before.case_id', '=', 'e.case_id')
+        .where('before.type', '=', 'status_changed')
+        .whereRef('before.id', '<', 'e.id')
+        .orderBy('before.id', 'desc')
+        .limit(1)
+        .as('status_before'),
+    )
+    .where('e.public', '=', 1)
+    .where('e.type', 'in', filter.types)
+    .where('e.created_at', '>=', filter.from)
+    .where('e.created_at', '<=', filter.to)
+    .where('c.kind', '=', filter.kind)
+    .where('c.status', 'in', filter.statuses)
+    .orderBy('e.created_at')
+    .orderBy('e.id')
+    .limit(filter.limit)
+    .execute();
+}

@@ -239,8 +239,48 @@ export class CaseService {
     caseId: number,
     status: string,
     actor: Actor,
-    options: { publicText?: string | null } = {},
+    options: { publicText?: string | null; data?: Record<string, unknown> } = {},
   ): Promise<Case> {
+    return (await this.statusChange(caseId, status, actor, options)).updated;
+  }
+
+  /**
+   * What staff send from a case page, and a back office through Open311: a new status with
+   * words for the resident if any, or with the same status, an update in words alone. The
+   * resident hears of either the same way. Returns the timeline event it made, if any.
+   */
+  async updateForResident(
+    caseId: number,
+    input: { status: string; text: string | null; data?: Record<string, unknown> },
+    actor: Actor,
+  ): Promise<CaseEvent | undefined> {
+    return this.transaction(async (cases) => {
+      const current = await cases.getById(caseId);
+      if (!current) throw new NotFoundError('That case does not exist.');
+      if (input.status !== current.status)
+        return (
+          await cases.statusChange(caseId, input.status, actor, {
+            publicText: input.text,
+            ...(input.data ? { data: input.data } : {}),
+          })
+        ).event;
+      if (!input.text) return undefined;
+      return cases.recordEvent(caseId, {
+        type: 'public_update',
+        actor,
+        public: true,
+        body: input.text,
+        ...(input.data ? { data: input.data } : {}),
+      });
+    });
+  }
+
+  private statusChange(
+    caseId: number,
+    status: string,
+    actor: Actor,
+    options: { publicText?: string | null; data?: Record<string, unknown> },
+  ): Promise<{ updated: Case; event?: CaseEvent }> {
     return this.transaction(async (cases, trx) => {
       const current = await q.findById(trx, caseId);
       if (!current) throw new NotFoundError('That case does not exist.');
@@ -251,7 +291,7 @@ export class CaseService {
           `"${status}" is not a status of a ${CASE_KINDS[kind].noun}`,
           'status',
         );
-      if (status === current.status) return toCase(current);
+      if (status === current.status) return { updated: toCase(current) };
       const now = this.clock().toISOString();
       const updated = await q.updateCase(trx, caseId, {
         status,
@@ -263,14 +303,14 @@ export class CaseService {
         actor,
         public: true,
         body: options.publicText ?? null,
-        data: { from: current.status, to: status },
+        data: { ...options.data, from: current.status, to: status },
       });
       if (next.checkAfterDays) {
         const payload: CheckResolvedPayload = { caseId, eventId: event.id };
         const runAt = new Date(this.clock().getTime() + next.checkAfterDays * 24 * 60 * 60_000);
         await enqueue(trx, { type: CHECK_RESOLVED_JOB, payload, runAt }, this.clock());
       }
-      return toCase(updated);
+      return { updated: toCase(updated), event };
     });
   }
 
@@ -501,6 +541,37 @@ export class CaseService {
   async getById(id: number): Promise<Case | undefined> {
     const row = await q.findById(this.db, id);
     return row && toCase(row);
+  }
+
+  /** Cases of a kind by reference, service, status and when they were made, newest first. */
+  async list(filter: q.ListFilter): Promise<Case[]> {
+    return (await q.listCases(this.db, filter)).map(toCase);
+  }
+
+  /**
+   * Public status changes and updates in a window, oldest first, each with the status its
+   * case had once it was made (a status change's new one, otherwise the one before it).
+   */
+  async publicEvents(filter: q.PublicEventFilter) {
+    const rows = await q.publicEvents(this.db, filter);
+    return rows.map((row) => {
+      const data = JSON.parse(row.data) as Record<string, unknown>;
+      const before = row.status_before
+        ? (JSON.parse(row.status_before) as Record<string, unknown>)
+        : undefined;
+      const kind = row.kind as CaseKindName;
+      return {
+        id: row.id,
+        ref: row.ref,
+        type: row.type as EventType,
+        body: row.body,
+        data,
+        status: String(
+          row.type === 'status_changed' ? data.to : (before?.to ?? initialStatus(kind)),
+        ),
+        createdAt: new Date(row.created_at),
+      };
+    });
   }
 
   async timeline(caseId: number, options: { publicOnly: boolean }): Promise<CaseEvent[]> {

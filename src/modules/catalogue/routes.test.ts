@@ -119,20 +119,30 @@ await test('finding a service', async (t) => {
     assert.match(JSON.stringify(tooLong.json()), /must NOT have more than 200 characters/);
   });
 
-  await t.test('/api/docs is an OpenAPI 3.1 document covering every API route', async () => {
-    const docs = (await app.inject('/api/docs')).json<{
-      openapi: string;
-      paths: Record<string, unknown>;
-    }>();
-    assert.equal(docs.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(docs.paths).sort(), [
-      '/api/v1/cases/{ref}',
-      '/api/v1/reports',
-      '/api/v1/reports/{ref}',
-      '/api/v1/services',
-      '/api/v1/services/{code}',
-    ]);
-  });
+  await t.test(
+    '/api/docs is an OpenAPI 3.1 document covering every API route, Open311’s included',
+    async () => {
+      const docs = (await app.inject('/api/docs')).json<{
+        openapi: string;
+        paths: Record<string, unknown>;
+      }>();
+      assert.equal(docs.openapi, '3.1.0');
+      assert.deepEqual(Object.keys(docs.paths).sort(), [
+        '/api/v1/cases/{ref}',
+        '/api/v1/reports',
+        '/api/v1/reports/{ref}',
+        '/api/v1/services',
+        '/api/v1/services/{code}',
+        '/open311/v2/discovery.{format}',
+        '/open311/v2/requests.{format}',
+        '/open311/v2/requests/{service_request_id}.{format}',
+        '/open311/v2/servicerequestupdates.{format}',
+        '/open311/v2/services.{format}',
+        '/open311/v2/services/{service_code}.{format}',
+        '/open311/v2/tokens/{token}.{format}',
+      ]);
+    },
+  );
 
   await t.test('the home page leads to the finder', async () => {
     const home = screen((await app.inject('/')).body);

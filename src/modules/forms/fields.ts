@@ -75,6 +75,22 @@ export function readField(field: Field, body: Body, now: Date = new Date()): Fie
   return kindOf(field).read(field, body, londonDate(now));
 }
 
+/**
+ * The names a field's answer is read from in a body: its own name, or for a question in
+ * parts, one per part (`when-day`, `where-postcode`), as its inputs are named on the page.
+ */
+export function inputNamesOf(field: Field): string[] {
+  const parts: readonly string[] | undefined =
+    field.type === 'date'
+      ? DATE_PARTS
+      : field.type === 'address'
+        ? ADDRESS_PARTS
+        : field.type === 'location'
+          ? LOCATION_PARTS
+          : undefined;
+  return parts ? parts.map((part) => `${field.name}-${part}`) : [field.name];
+}
+
 /** The govuk macro and its params for the field, showing the raw answer and the error. */
 export function componentFor(
   field: Field,

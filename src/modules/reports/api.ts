@@ -4,20 +4,16 @@ import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { fieldText, readBody, type Body, type Upload } from '../../platform/http/multipart.js';
 import { InvalidReferenceError } from '../cases/reference.js';
 import type { Case } from '../cases/service.js';
-import type { Field } from '../catalogue/definition.js';
-import { readField } from '../forms/fields.js';
-import { applicableAnswers, fieldApplies, type Answers } from '../forms/journey.js';
-import type { DraftLocation } from './draft.js';
-import { resolveWhere, responsibilityFor } from './location.js';
 import { MAX_PHOTOS, processPhoto, type StoredPhoto } from './photos.js';
 import { parseState, type ReportsOptions } from './public.js';
 import { readPoint, readRadius } from './query.js';
-import { PUBLIC_STATUSES, questionsPage, type NewReport, type PublicReport } from './service.js';
-
-type FieldError = { field: string; message: string };
-
-/** The longest description a report may have, in characters. */
-export const MAX_DESCRIPTION = 2000;
+import { PUBLIC_STATUSES, type NewReport, type PublicReport } from './service.js';
+import {
+  placeSentReport,
+  readSentAnswers,
+  readSentContact,
+  type FieldError,
+} from './submission.js';
 
 /**
  * Report It for the app and partners: make a report (multipart, photos included), list
@@ -133,11 +129,12 @@ export function reportsApi(
   done();
 }
 
-/** The Idempotency-Key header, when it is one a client could mean (8 to 100 characters). */
-export function idempotencyKey(header: unknown): string | undefined {
-  return typeof header === 'string' && header.length >= 8 && header.length <= 100
-    ? header
-    : undefined;
+/** The longest description a report may have, in characters. */
+export const MAX_DESCRIPTION = 2000;
+
+/** An Idempotency-Key a client could mean: 8 to 100 characters. */
+export function idempotencyKey(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length >= 8 && value.length <= 100 ? value : undefined;
 }
 
 export type ReportSubmission = Pick<
@@ -146,11 +143,11 @@ export type ReportSubmission = Pick<
 >;
 
 /**
- * A whole report sent at once, as the API and the app send it: `service_code` (or
- * `category`), `lat` and `lng` or `address_string` (or `place`), each question as
- * `attribute[name]` (Open311's spelling) or plain `name`, `description`, `name`, `email`,
- * `phone`, `show_name` and up to MAX_PHOTOS `photos`. Throws a ValidationError naming
- * every bad field. Contact details are needed unless `signedIn` (the account is the contact).
+ * A whole report sent at once, as /api/v1 and the app's one-page form send it:
+ * `service_code`, `lat` and `lng` or `address_string`, each question as `attribute[name]`
+ * or plain `name`, `description`, `name`, `email`, `phone`, `show_name` and up to
+ * MAX_PHOTOS `photos`. Throws a ValidationError naming every bad field. An email is needed
+ * unless the resident is `signedIn` (their account is then the contact).
  */
 export async function readReportSubmission(
   fields: Body,
@@ -175,70 +172,30 @@ export async function readReportSubmission(
         : 'Select what the problem is',
     });
 
-  const where = resolveWhere(
-    {
-      place: text('address_string'),
-      lat: text('lat'),
-      lng: text('lng'),
-      photoPoint: null,
-      photoGiven: false,
-    },
+  const placed = placeSentReport(
+    { place: text('address_string'), lat: text('lat'), lng: text('lng') },
+    { place: 'address_string', lat: 'lat', lng: 'lng' },
+    config.council,
     gazetteer,
   );
-  let location: DraftLocation | undefined;
-  let area: string | null = null;
-  if (where.kind === 'error')
-    errors.push({
-      field: where.field === 'place' ? 'address_string' : where.field,
-      message: where.message,
-    });
-  else if (where.kind === 'choose')
-    errors.push({
-      field: 'address_string',
-      message: `More than one place matches: ${where.places.map((p) => p.label).join('; ')}. Give a fuller place name, or the point (lat and lng).`,
-    });
-  else {
-    const responsibility = responsibilityFor(
-      config.council,
-      gazetteer,
-      where.location,
-      where.place,
-    );
-    if (responsibility.kind === 'outside')
-      errors.push({
-        field: 'lat',
-        message: `This location is outside ${config.council.name}'s area.`,
-      });
-    else if (responsibility.kind === 'other-body')
-      errors.push({
-        field: 'lat',
-        message: `${responsibility.body.name} looks after this place (${responsibility.body.looksAfter}); report it to them.`,
-      });
-    else {
-      location = where.location;
-      area = responsibility.area;
-    }
-  }
+  if (!placed.ok) errors.push(placed.error);
 
-  // Category questions arrive as attribute[name] (Open311's spelling) or plain name.
-  const answers: Answers = {};
-  const page = category ? questionsPage(category) : { id: 'questions', title: '', fields: [] };
-  const given: Record<string, unknown> = {};
-  for (const field of page.fields) {
-    const value =
-      fields[`attribute[${field.name}]`] ??
-      fields[`attribute[${field.name}][]`] ??
-      fields[field.name];
-    if (value !== undefined) given[field.name] = value;
-  }
-  for (const field of page.fields) {
-    if (!fieldApplies(field, answers)) continue;
-    const reading = readField(field, given);
-    if (reading.error) errors.push({ field: `attribute[${field.name}]`, message: reading.error });
-    else if (reading.value !== undefined) answers[field.name] = reading.value;
-  }
+  const read = category
+    ? readSentAnswers(category, fields, { plainNames: true })
+    : { answers: {}, errors: [] };
+  errors.push(...read.errors);
 
-  const contact = signedIn ? null : readContact(fields, errors);
+  const sent = readSentContact(
+    {
+      name: fields.name,
+      email: fields.email,
+      phone: fields.phone,
+      showName: fields.show_name === 'true',
+    },
+    { name: 'name', email: 'email', phone: 'phone' },
+    { emailRequired: !signedIn },
+  );
+  errors.push(...sent.errors);
   const description = text('description');
   if (description.length > MAX_DESCRIPTION)
     errors.push({
@@ -249,7 +206,7 @@ export async function readReportSubmission(
   const photoUploads = uploads.photos ?? uploads.media ?? [];
   if (photoUploads.length > MAX_PHOTOS)
     errors.push({ field: 'photos', message: `Add at most ${String(MAX_PHOTOS)} photos` });
-  if (errors.length > 0 || !location || !category) throw ValidationError.forFields(errors);
+  if (errors.length > 0 || !placed.ok || !category) throw ValidationError.forFields(errors);
 
   const photos: StoredPhoto[] = [];
   for (const [index, upload] of photoUploads.entries()) {
@@ -260,33 +217,12 @@ export async function readReportSubmission(
   }
   return {
     category,
-    location,
-    area,
-    answers: applicableAnswers({ pages: [page] }, answers),
+    location: placed.location,
+    area: placed.area,
+    answers: read.answers,
     description: description || null,
     photos,
-    contact,
-  };
-}
-
-const contactFields: Field[] = [
-  { type: 'text', name: 'name', label: 'name', optional: true, maxLength: 100 },
-  { type: 'email', name: 'email', label: 'email', optional: false },
-  { type: 'phone', name: 'phone', label: 'phone', optional: true },
-];
-
-function readContact(fields: Record<string, unknown>, errors: FieldError[]) {
-  const values: Record<string, string | undefined> = {};
-  for (const field of contactFields) {
-    const reading = readField(field, fields);
-    if (reading.error) errors.push({ field: field.name, message: reading.error });
-    values[field.name] = typeof reading.value === 'string' ? reading.value : undefined;
-  }
-  return {
-    name: values.name ?? '',
-    email: values.email ?? '',
-    phone: values.phone ?? null,
-    showName: fields.show_name === 'true',
+    contact: sent.contact,
   };
 }
 

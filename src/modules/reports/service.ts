@@ -38,6 +38,8 @@ export interface NewReport {
   accountId: number | null;
   channel: Channel;
   actor: Actor;
+  /** A photo elsewhere on the web, sent by another system (Open311's media_url); linked, never fetched. */
+  mediaUrl?: string | null;
 }
 
 /** What the report page shows about a photo; the storage keys stay private. */
@@ -65,6 +67,8 @@ export interface PublicReport {
   updatedAt: Date;
   /** Set by staff when they know when it will be fixed. */
   expectedFixDate: string | null;
+  /** A link to a photo another system sent with the report. */
+  mediaUrl: string | null;
 }
 
 /** "Report a pothole" → "Pothole": what a report of this category is called. */
@@ -190,10 +194,16 @@ export class ReportService {
             renditions,
           })),
           showName: report.contact?.showName ?? false,
+          ...(report.mediaUrl ? { mediaUrl: report.mediaUrl } : {}),
         },
         accountId: report.accountId,
         contact: report.contact
-          ? { name: report.contact.name, email: report.contact.email, phone: report.contact.phone }
+          ? {
+              name: report.contact.name,
+              // A report from another system may come with a name or phone but no email.
+              email: report.contact.email || null,
+              phone: report.contact.phone,
+            }
           : {},
         location: { lat: location.lat, lng: location.lng },
         team: this.teamFor(category, report.area),
@@ -264,6 +274,7 @@ export class ReportService {
       createdAt: found.createdAt,
       updatedAt: found.updatedAt,
       expectedFixDate: data.expectedFixDate ?? null,
+      mediaUrl: data.mediaUrl ?? null,
     };
   }
 
@@ -432,6 +443,7 @@ interface ReportData {
   photos?: Omit<StoredPhoto, 'bytes'>[];
   showName?: boolean;
   expectedFixDate?: string;
+  mediaUrl?: string;
   /** The resident's own words, kept when staff edit the public description. */
   originalDescription?: string | null;
 }

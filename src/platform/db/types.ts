@@ -29,6 +29,7 @@ import type {
   SessionTable,
   SettingTable,
 } from './tables/platform.js';
+import type { Open311KeyTable, Open311UpdateTable } from './tables/open311.js';
 
 /** Every table Shire has, for Kysely's type checking. One file per group of tables under tables/. */
 export interface DB {
@@ -57,4 +58,6 @@ export interface DB {
   chat_messages: ChatMessageTable;
   chat_agents: ChatAgentTable;
   unit_costs: UnitCostTable;
+  open311_keys: Open311KeyTable;
+  open311_updates: Open311UpdateTable;
 }

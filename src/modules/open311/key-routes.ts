@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ModuleOptions } from '../../app.js';
+import { ValidationError } from '../../platform/errors.js';
+import { errorSummary } from '../account/inputs.js';
+import type { Staff } from '../backoffice/roles.js';
+import { PER_MINUTE } from './keys.js';
+
+type Body = Record<string, string | undefined>;
+
+/**
+ * Administrators' Open311 keys at /staff/admin/open311: issue one (shown once, on the page
+ * that answers the form, and never again) and revoke one. Registered inside the back office,
+ * so its sign-in, staff and two-factor checks apply; ApiKeys checks the role again.
+ */
+export function keyRoutes(
+  app: FastifyInstance,
+  options: ModuleOptions & {
+    adminOnly: (request: FastifyRequest) => Staff;
+    takeFlash: (request: FastifyRequest) => string | undefined;
+    flash: (request: FastifyRequest, text: string) => void;
+  },
+  done: () => void,
+) {
+  const { services, adminOnly, takeFlash, flash, config } = options;
+  const keys = services.open311Keys;
+  const home = '/staff/admin/open311';
+
+  const page = async (
+    reply: FastifyReply,
+    staff: Staff,
+    shown: { values?: Body; error?: ValidationError; issued?: { name: string; key: string } } = {},
+  ) => {
+    const errors = Object.fromEntries(
+      (shown.error?.fieldErrors ?? []).map((e) => [e.field, e.message]),
+    ) as Record<string, string>;
+    return reply.code(shown.error ? 400 : 200).render('open311/views/keys.njk', {
+      pageTitle: 'Open311 keys',
+      staff,
+      flash: shown.error || shown.issued ? undefined : takeFlash(reply.request),
+      keys: await keys.list(),
+      values: shown.values ?? { perMinute: '60' },
+      errors,
+      errorSummary:
+        shown.error && shown.error.fieldErrors.length === 0
+          ? [{ text: shown.error.message }]
+          : errorSummary(errors),
+      issued: shown.issued,
+      perMinute: PER_MINUTE,
+      endpoint: `${config.publicUrl}/open311/v2`,
+    });
+  };
+
+  app.get(home, (request, reply) => page(reply, adminOnly(request)));
+
+  app.post<{ Body: Body }>(`${home}/keys`, async (request, reply) => {
+    const staff = adminOnly(request);
+    const values = { name: request.body.name ?? '', perMinute: request.body.perMinute ?? '' };
+    try {
+      const { key } = await keys.issue(staff, values);
+      // Answered with a page, not a redirect: the key must not wait in the session to be shown.
+      return await page(reply, staff, { issued: { name: values.name.trim(), key } });
+    } catch (err) {
+      if (err instanceof ValidationError) return page(reply, staff, { values, error: err });
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { id: string } }>(`${home}/keys/:id/revoke`, async (request, reply) => {
+    const staff = adminOnly(request);
+    try {
+      const { name } = await keys.revoke(staff, Number(request.params.id));
+      flash(request, `The key for ${name} is revoked. Calls made with it are refused from now on.`);
+    } catch (err) {
+      if (err instanceof ValidationError) return page(reply, staff, { error: err });
+      throw err;
+    }
+    return reply.redirect(home, 303);
+  });
+  done();
+}
