@@ -171,7 +171,8 @@ function statusItems(filters: CaseFilters) {
 }
 
 /** govukTag parameters for a case's status: blue while open, green once closed. */
-function statusTag(found: Case) {
+/** A case's status as a GOV.UK tag: green once it is closed, blue while it is open. */
+export function statusTag(found: Case) {
   return {
     text: found.statusLabel,
     classes: `app-status-tag ${found.open311 === 'closed' ? 'govuk-tag--green' : 'govuk-tag--blue'}`,

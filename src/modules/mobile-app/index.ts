@@ -14,8 +14,10 @@ import { sentBy } from '../backoffice/assisted.js';
 import { componentFor, firstInputId } from '../forms/fields.js';
 import { visibleFields } from '../forms/journey.js';
 import { describeOpeningHours } from '../help/opening-hours.js';
-import { MAX_DESCRIPTION, idempotencyKey, readReportSubmission } from '../reports/api.js';
-import { REPORT_UPLOADS } from '../reports/index.js';
+import { statusTag } from '../account/dashboard.js';
+import { idempotencyKey, readReportSubmission } from '../reports/api.js';
+import { contactOfAccount, MAX_DESCRIPTION } from '../reports/draft.js';
+import { REPORT_UPLOADS, SEND_RATE_LIMIT } from '../reports/index.js';
 import { MAX_PHOTOS } from '../reports/photos.js';
 import { categoryName, questionsPage, type Category } from '../reports/service.js';
 
@@ -82,13 +84,7 @@ export async function mobileAppModule(app: FastifyInstance, options: ModuleOptio
     return reply.header('cache-control', 'no-store').render('mobile-app/views/home.njk', {
       pageTitle: `${config.council.shortName} Report It`,
       account,
-      reports: mine.cases.map((c) => ({
-        ...c,
-        tag: {
-          text: c.statusLabel,
-          classes: `app-status-tag ${c.open311 === 'closed' ? 'govuk-tag--green' : 'govuk-tag--blue'}`,
-        },
-      })),
+      reports: mine.cases.map((c) => ({ ...c, tag: statusTag(c) })),
       total: mine.total,
     });
   });
@@ -150,67 +146,59 @@ export async function mobileAppModule(app: FastifyInstance, options: ModuleOptio
       .send({ token: reply.generateCsrf(), signedIn: request.account !== null }),
   );
 
-  // Sending opens a case: generous for people, tight for scripts (as the report journey).
-  const perResident = (request: FastifyRequest) =>
-    request.account ? `account:${String(request.account.id)}` : request.ip;
-  app.post(
-    '/app/reports',
-    { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000, keyGenerator: perResident } } },
-    async (request, reply) => {
-      const wantsJson = request.headers.accept?.includes('application/json') ?? false;
-      const { fields, uploads } = await readBody(request);
-      const account = request.account;
-      let submission;
-      try {
-        submission = await readReportSubmission(
-          fields,
-          uploads,
-          { reports, gazetteer, config, files },
-          { signedIn: account !== null },
-        );
-      } catch (err) {
-        // The phone shows the problem JSON's errors itself; a page shows them in its summary.
-        if (wantsJson || !(err instanceof ValidationError)) throw err;
-        const errors: Errors = {};
-        for (const { field, message } of err.fieldErrors) errors[plainName(field)] ??= message;
-        const values = Object.fromEntries(
-          [
-            'draft',
-            'service_code',
-            'address_string',
-            'lat',
-            'lng',
-            'description',
-            'name',
-            'email',
-            'phone',
-            'show_name',
-          ].map((name) => [name, fieldText(fields, name)]),
-        );
-        return reportPage(reply, request, values, fields, errors);
-      }
-      const opened = await reports.submit({
-        // The phone's draft id: a send cut off and tried again opens the same case.
-        id:
-          idempotencyKey(request.headers['idempotency-key']) ??
-          idempotencyKey(fieldText(fields, 'draft')) ??
-          randomUUID(),
-        ...submission,
-        contact: submission.contact ?? {
-          name: account?.name ?? account?.email ?? '',
-          email: account?.email ?? '',
-          phone: null,
-          showName: fieldText(fields, 'show_name') === 'true',
-        },
-        accountId: account?.id ?? null,
-        ...sentBy(request),
-      });
-      const url = `/reports/${opened.ref}`;
-      if (wantsJson) return reply.code(201).send({ ref: opened.ref, url });
-      request.session.set(SENT_KEY, opened.ref);
-      return reply.redirect('/app/report/sent', 303);
-    },
-  );
+  app.post('/app/reports', { config: { rateLimit: SEND_RATE_LIMIT } }, async (request, reply) => {
+    const wantsJson = request.headers.accept?.includes('application/json') ?? false;
+    const { fields, uploads } = await readBody(request);
+    const account = request.account;
+    let submission;
+    try {
+      submission = await readReportSubmission(
+        fields,
+        uploads,
+        { reports, gazetteer, config, files },
+        { signedIn: account !== null },
+      );
+    } catch (err) {
+      // The phone shows the problem JSON's errors itself; a page shows them in its summary.
+      if (wantsJson || !(err instanceof ValidationError)) throw err;
+      const errors: Errors = {};
+      for (const { field, message } of err.fieldErrors) errors[plainName(field)] ??= message;
+      const values = Object.fromEntries(
+        [
+          'draft',
+          'service_code',
+          'address_string',
+          'lat',
+          'lng',
+          'description',
+          'name',
+          'email',
+          'phone',
+          'show_name',
+        ].map((name) => [name, fieldText(fields, name)]),
+      );
+      return reportPage(reply, request, values, fields, errors);
+    }
+    const opened = await reports.submit({
+      // The phone's draft id: a send cut off and tried again opens the same case.
+      id:
+        idempotencyKey(request.headers['idempotency-key']) ??
+        idempotencyKey(fieldText(fields, 'draft')) ??
+        randomUUID(),
+      ...submission,
+      // Signed in with no details typed: the account is the contact.
+      contact:
+        submission.contact ??
+        (account &&
+          contactOfAccount(account, { showName: fieldText(fields, 'show_name') === 'true' })),
+      accountId: account?.id ?? null,
+      ...sentBy(request),
+    });
+    const url = `/reports/${opened.ref}`;
+    if (wantsJson) return reply.code(201).send({ ref: opened.ref, url });
+    request.session.set(SENT_KEY, opened.ref);
+    return reply.redirect('/app/report/sent', 303);
+  });
 
   app.get('/app/report/sent', async (request, reply) => {
     const ref = request.session.get(SENT_KEY);
@@ -259,7 +247,7 @@ function webAppManifest(config: Config, assets: AssetManifest) {
 }
 
 /** The app shell's scripts and stylesheets: what the app's pages need with no signal. */
-export function shellAssets(assets: AssetManifest): string[] {
+function shellAssets(assets: AssetManifest): string[] {
   return [
     assets.url('app.css'),
     assets.url('app.js'),

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { fieldText, readBody, type Body, type Upload } from '../../platform/http/multipart.js';
 import { InvalidReferenceError } from '../cases/reference.js';
+import { MAX_DESCRIPTION } from './draft.js';
 import type { Case } from '../cases/service.js';
 import { MAX_PHOTOS, processPhoto, type StoredPhoto } from './photos.js';
 import { parseState, type ReportsOptions } from './public.js';
@@ -128,9 +129,6 @@ export function reportsApi(
   );
   done();
 }
-
-/** The longest description a report may have, in characters. */
-export const MAX_DESCRIPTION = 2000;
 
 /** An Idempotency-Key a client could mean: 8 to 100 characters. */
 export function idempotencyKey(value: unknown): string | undefined {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Point } from '../../platform/geo/geo.js';
 import type { Session } from '../../platform/http/session.js';
+import type { SignedInAccount } from '../account/current.js';
 import type { Answers } from '../forms/journey.js';
 import type { StoredPhoto } from './photos.js';
 
@@ -37,6 +38,25 @@ export interface ReportDraft {
   contact?: ReportContact;
   /** When the first page was sent; a bot that sends the whole journey in a blink is refused. */
   startedAt: number;
+}
+
+/** The longest description a report may have, in characters. */
+export const MAX_DESCRIPTION = 2000;
+
+/**
+ * A signed-in resident as a report's contact: their account's email (and name, when it
+ * has one), with the phone and the choice about showing their name that they gave.
+ */
+export function contactOfAccount(
+  account: SignedInAccount,
+  given: Partial<ReportContact> = {},
+): ReportContact {
+  return {
+    name: account.name ?? given.name ?? account.email,
+    email: account.email,
+    phone: given.phone ?? null,
+    showName: given.showName ?? false,
+  };
 }
 
 export interface SentReport {

@@ -25,7 +25,9 @@ import {
 import { reportsApi } from './api.js';
 import {
   clearDraft,
+  contactOfAccount,
   lastSent,
+  MAX_DESCRIPTION,
   loadDraft,
   markSent,
   saveDraft,
@@ -53,9 +55,19 @@ export const REPORT_UPLOADS = {
   limits: { fileSize: MAX_PHOTO_BYTES + 5 * 1024 * 1024, files: MAX_PHOTOS + 1, fields: 100 },
 } as const;
 
+/**
+ * Sending a report opens a case: generous for people, tight for scripts. Limited per
+ * account when signed in, else per address (the global limit is per address too).
+ */
+export const SEND_RATE_LIMIT = {
+  max: 20,
+  timeWindow: 60 * 60_000,
+  keyGenerator: (request: FastifyRequest) =>
+    request.account ? `account:${String(request.account.id)}` : request.ip,
+};
+
 /** Someone who sends a whole report faster than this is a script, not a person. */
 const MIN_SECONDS_TO_REPORT = 3;
-const MAX_DESCRIPTION = 2000;
 
 type Errors = Record<string, string>;
 
@@ -89,17 +101,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   };
   /** Who is reporting: the signed-in resident, or the contact details they gave. */
   const contactFor = (draft: ReportDraft, account: SignedInAccount | null): ReportContact | null =>
-    account
-      ? {
-          name: account.name ?? draft.contact?.name ?? account.email,
-          email: account.email,
-          phone: draft.contact?.phone ?? null,
-          showName: draft.contact?.showName ?? false,
-        }
-      : (draft.contact ?? null);
-  // Sending is limited per account when signed in, else per address (the global limit is per address too).
-  const perResident = (request: FastifyRequest) =>
-    request.account ? `account:${String(request.account.id)}` : request.ip;
+    account ? contactOfAccount(account, draft.contact) : (draft.contact ?? null);
   const categoryOf = (draft: ReportDraft): Category | undefined => reports.category(draft.category);
 
   // ---- Where -------------------------------------------------------------------------
@@ -512,8 +514,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
 
   app.post<{ Body: Body }>(
     '/report/check',
-    // Sending opens a case: generous for people, tight for scripts.
-    { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000, keyGenerator: perResident } } },
+    { config: { rateLimit: SEND_RATE_LIMIT } },
     async (request, reply) => {
       const draftId = fieldText(request.body, 'draft');
       const sent = lastSent(request.session);
@@ -551,7 +552,7 @@ export async function reportsModule(app: FastifyInstance, options: ModuleOptions
   /** Follow a report already made instead of making a second one. */
   app.post<{ Body: Body }>(
     '/report/follow',
-    { config: { rateLimit: { max: 20, timeWindow: 60 * 60_000, keyGenerator: perResident } } },
+    { config: { rateLimit: SEND_RATE_LIMIT } },
     async (request, reply) => {
       const draft = loadDraft(request.session);
       const contact = contactFor(draft, request.account);
