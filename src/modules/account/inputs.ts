@@ -1,3 +1,4 @@
+import type { ValidationError } from '../../platform/errors.js';
 import type { Field } from '../catalogue/definition.js';
 import { componentFor, readField } from '../forms/fields.js';
 
@@ -106,4 +107,17 @@ export function errorSummary(errors: Record<string, string | undefined>) {
   return Object.entries(errors)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([field, text]) => ({ text, href: `#${field}` }));
+}
+
+/**
+ * A refused change, for a page: each field's message beside it and in the summary; a
+ * message about no field, in the summary only.
+ */
+export function validationProblems(error: ValidationError | undefined) {
+  const errors = Object.fromEntries(
+    (error?.fieldErrors ?? []).map((e) => [e.field, e.message]),
+  ) as Record<string, string>;
+  const summary =
+    error && error.fieldErrors.length === 0 ? [{ text: error.message }] : errorSummary(errors);
+  return { errors, errorSummary: summary };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { ValidationError } from '../../platform/errors.js';
-import { errorSummary } from '../account/inputs.js';
+import { validationProblems as problems } from '../account/inputs.js';
 import { categoryValues, QUESTION_TYPES, questionValues } from '../catalogue/category-editor.js';
 import { CATEGORIES, questionsOf } from '../catalogue/definition.js';
 import type { Staff } from './roles.js';
@@ -38,16 +38,6 @@ export function categoryRoutes(
   const { services, adminOnly, takeFlash, flash } = options;
   const admin = services.categoryAdmin;
   const home = (code: string) => `/staff/admin/categories/${code}`;
-
-  /** A field's message beside it and in the summary; one about no field, in the summary only. */
-  const problems = (error: ValidationError | undefined) => {
-    const errors = Object.fromEntries(
-      (error?.fieldErrors ?? []).map((e) => [e.field, e.message]),
-    ) as Record<string, string>;
-    const summary =
-      error && error.fieldErrors.length === 0 ? [{ text: error.message }] : errorSummary(errors);
-    return { errors, errorSummary: summary };
-  };
 
   /** Runs a change; a ValidationError shows `page` again with it, anything else is thrown. */
   const attempt = async (

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleOptions } from '../../app.js';
 import { ValidationError } from '../../platform/errors.js';
-import { errorSummary } from '../account/inputs.js';
+import { validationProblems } from '../account/inputs.js';
 import type { Staff } from '../backoffice/roles.js';
 import { PER_MINUTE } from './keys.js';
 
@@ -30,20 +30,13 @@ export function keyRoutes(
     staff: Staff,
     shown: { values?: Body; error?: ValidationError; issued?: { name: string; key: string } } = {},
   ) => {
-    const errors = Object.fromEntries(
-      (shown.error?.fieldErrors ?? []).map((e) => [e.field, e.message]),
-    ) as Record<string, string>;
     return reply.code(shown.error ? 400 : 200).render('open311/views/keys.njk', {
       pageTitle: 'Open311 keys',
       staff,
       flash: shown.error || shown.issued ? undefined : takeFlash(reply.request),
       keys: await keys.list(),
       values: shown.values ?? { perMinute: '60' },
-      errors,
-      errorSummary:
-        shown.error && shown.error.fieldErrors.length === 0
-          ? [{ text: shown.error.message }]
-          : errorSummary(errors),
+      ...validationProblems(shown.error),
       issued: shown.issued,
       perMinute: PER_MINUTE,
       endpoint: `${config.publicUrl}/open311/v2`,
