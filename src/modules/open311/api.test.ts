@@ -10,22 +10,9 @@ import { loadCatalogue } from '../catalogue/definition.js';
 import { newReference } from '../cases/reference.js';
 import { CaseService } from '../cases/service.js';
 import { ApiKeys } from './keys.js';
-import { ADMIN, issueKey, postForm, texts, xml } from './testing.js';
+import { ADMIN, issueKey, POTHOLE, postForm, texts, xml } from './testing.js';
 
 const BASE = '/open311/v2';
-const POTHOLE = {
-  service_code: 'report-a-pothole',
-  lat: '51.4203',
-  long: '-2.2011',
-  'attribute[position]': 'road',
-  'attribute[depth]': 'deep',
-  'attribute[width]': 'small',
-  'attribute[dangerous]': 'no',
-  description: 'A deep pothole by the bus stop.',
-  email: 'sam@example.org',
-  first_name: 'Sam',
-  last_name: 'Jones',
-};
 const FLY_TIPPING = {
   service_code: 'report-fly-tipping',
   address_string: 'WM1 1TQ',

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTestApp, dialects, errorsOn, screen } from '../../../test/helper.js';
 import { signedInStaff } from '../backoffice/testing.js';
-import { postForm } from './testing.js';
+import { POTHOLE, postForm } from './testing.js';
 
 const PAGE = '/staff/admin/open311';
 
@@ -72,16 +72,7 @@ for (const dialect of dialects()) {
       assert.ok(!again.body.includes(key), 'not shown a second time');
       assert.match(again.body, /Highways asset system/);
 
-      const made = await postForm(app, '/open311/v2/requests.json', {
-        api_key: key,
-        service_code: 'report-a-pothole',
-        lat: '51.4203',
-        long: '-2.2011',
-        'attribute[position]': 'road',
-        'attribute[depth]': 'deep',
-        'attribute[width]': 'small',
-        'attribute[dangerous]': 'no',
-      });
+      const made = await postForm(app, '/open311/v2/requests.json', { api_key: key, ...POTHOLE });
       assert.equal(made.statusCode, 200, made.body);
       assert.match((await visitor.get(PAGE)).body, /Highways asset system/);
 

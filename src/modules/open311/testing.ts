@@ -6,6 +6,21 @@ import { ApiKeys } from './keys.js';
 
 export const ADMIN: Staff = { id: 1, name: 'Ali Admin', role: 'admin', team: null };
 
+/** A pothole on Market Street, Westmoor, as a back office sends it to POST requests. */
+export const POTHOLE = {
+  service_code: 'report-a-pothole',
+  lat: '51.4203',
+  long: '-2.2011',
+  'attribute[position]': 'road',
+  'attribute[depth]': 'deep',
+  'attribute[width]': 'small',
+  'attribute[dangerous]': 'no',
+  description: 'A deep pothole by the bus stop.',
+  email: 'sam@example.org',
+  first_name: 'Sam',
+  last_name: 'Jones',
+};
+
 /** A new key for `name`, allowed `perMinute` calls a minute. */
 export async function issueKey(app: TestApp, name = 'Highways asset system', perMinute = 1000) {
   return new ApiKeys(app.database.db).issue(ADMIN, { name, perMinute: String(perMinute) });
