@@ -1,9 +1,8 @@
 // The app's home page: the reports this phone is keeping (waiting to send, sent, or
 // needing a change), "use my location" for reports near me, and the notifications switch.
-import { toCoordinates } from '../report/coordinates.js';
 import { allDrafts, deleteDraft, type Draft } from './outbox.js';
 import { enhancePushSettings } from './push.js';
-import { keepSending, rememberSignedIn, whenDraftsChange } from './shared.js';
+import { enhanceLocateButton, keepSending, rememberSignedIn, whenDraftsChange } from './shared.js';
 
 /** A sent report stays in the phone's list this long; My reports has it for good. */
 const KEEP_SENT_MS = 14 * 24 * 60 * 60 * 1000;
@@ -13,15 +12,12 @@ export function enhanceHome(): void {
   const list = section?.querySelector<HTMLElement>('[data-waiting-list]');
   if (section && list) {
     const show = async () => {
-      const drafts = await allDrafts();
-      for (const old of drafts.filter(
-        (d) => d.status === 'sent' && d.savedAt < Date.now() - KEEP_SENT_MS,
-      ))
-        await deleteDraft(old.id);
-      const shown = drafts.filter(
-        (d) =>
-          d.status !== 'editing' && !(d.status === 'sent' && d.savedAt < Date.now() - KEEP_SENT_MS),
-      );
+      const shown: Draft[] = [];
+      for (const draft of await allDrafts()) {
+        if (draft.status === 'sent' && draft.savedAt < Date.now() - KEEP_SENT_MS)
+          await deleteDraft(draft.id);
+        else if (draft.status !== 'editing') shown.push(draft);
+      }
       list.replaceChildren(...shown.map(item));
       section.hidden = shown.length === 0;
     };
@@ -33,28 +29,17 @@ export function enhanceHome(): void {
   const nearMe = document.querySelector<HTMLFormElement>('[data-near-me]');
   const locate = nearMe?.querySelector<HTMLButtonElement>('[data-near-me-locate]');
   const status = nearMe?.querySelector<HTMLElement>('[data-near-me-status]');
-  if (locate && status && 'geolocation' in navigator) {
-    locate.hidden = false;
-    locate.addEventListener('click', () => {
-      status.textContent = 'Finding your location…';
-      navigator.geolocation.getCurrentPosition(
-        (position) => {
-          const point = toCoordinates(position.coords.latitude, position.coords.longitude);
-          if (!point) {
-            status.textContent = 'Your phone could not say where you are.';
-            return;
-          }
-          window.location.assign(
-            `/reports?place=${encodeURIComponent(`${point.lat.toFixed(5)}, ${point.lng.toFixed(5)}`)}`,
-          );
-        },
-        () => {
-          status.textContent = 'Your phone could not say where you are. Type a postcode instead.';
-        },
-        { timeout: 20_000, maximumAge: 5 * 60_000 },
-      );
-    });
-  }
+  if (locate && status)
+    enhanceLocateButton(
+      locate,
+      status,
+      (point) => {
+        window.location.assign(
+          `/reports?place=${encodeURIComponent(`${point.lat.toFixed(5)}, ${point.lng.toFixed(5)}`)}`,
+        );
+      },
+      { instead: 'Type a postcode instead.', maximumAge: 5 * 60_000 },
+    );
 
   const push = document.querySelector<HTMLElement>('[data-push-settings]');
   void rememberSignedIn().then(() => {

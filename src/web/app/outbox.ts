@@ -15,8 +15,8 @@ export const DRAFTS_CHANGED = 'shire:drafts-changed';
 export const SYNC_TAG = 'send-reports';
 /** Where drafts go; the answer is JSON (201 with the reference, or problem JSON). */
 export const SEND_URL = '/app/reports';
-/** A fresh CSRF token for the session the send will use. */
-export const TOKEN_URL = '/app/token';
+/** A fresh CSRF token for the session the send will use, and whether anyone is signed in. */
+const TOKEN_URL = '/app/token';
 
 export type DraftStatus =
   /** Still being filled in on the report page. */
@@ -107,13 +107,18 @@ export type SendResult =
   /** No connection, or the server could not answer: try again later. */
   | { kind: 'later' };
 
+/** Asks the council for a CSRF token for this phone's session; throws with no connection. */
+export async function fetchToken(): Promise<{ token: string; signedIn: boolean }> {
+  const response = await fetch(TOKEN_URL, { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`${TOKEN_URL} answered ${String(response.status)}`);
+  return (await response.json()) as { token: string; signedIn: boolean };
+}
+
 /** Sends one waiting draft, and records what became of it. */
 export async function sendDraft(draft: Draft): Promise<SendResult> {
   let response: Response;
   try {
-    const token = await fetch(TOKEN_URL, { headers: { accept: 'application/json' } });
-    if (!token.ok) return { kind: 'later' };
-    const { token: csrf } = (await token.json()) as { token: string };
+    const { token: csrf } = await fetchToken();
     const body = new FormData();
     for (const [name, value] of Object.entries(draft.fields))
       for (const one of Array.isArray(value) ? value : [value]) body.append(name, one);

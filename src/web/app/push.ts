@@ -3,7 +3,7 @@
 // residents (updates are sent to an account's devices). A resident who does not take up
 // the offer is not offered it the next time: never asked twice in a row, and never again
 // once they say no.
-import { TOKEN_URL } from './outbox.js';
+import { fetchToken } from './outbox.js';
 import { signedInHere } from './shared.js';
 
 const OFFER_KEY = 'shire.app.pushOffer';
@@ -18,16 +18,10 @@ async function currentSubscription(): Promise<PushSubscription | null> {
   return registration.pushManager.getSubscription();
 }
 
-async function csrfToken(): Promise<string> {
-  const response = await fetch(TOKEN_URL, { headers: { accept: 'application/json' } });
-  if (!response.ok) throw new Error('No connection to the council');
-  return ((await response.json()) as { token: string }).token;
-}
-
 async function postJson(url: string, body: unknown): Promise<Response> {
   return fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-csrf-token': await csrfToken() },
+    headers: { 'content-type': 'application/json', 'x-csrf-token': (await fetchToken()).token },
     body: JSON.stringify(body),
   });
 }

@@ -5,9 +5,10 @@
 // the worker's Background Sync where the browser has it, else the next time the app opens.
 import { downscalePhoto } from '../report/photo-files.js';
 import { photoLocation } from '../report/photo-location.js';
-import { formatCoordinate, toCoordinates } from '../report/coordinates.js';
+import { formatCoordinate } from '../report/coordinates.js';
 import { SYNC_TAG, allDrafts, getDraft, saveDraft, sendDraft, type Draft } from './outbox.js';
 import {
+  enhanceLocateButton,
   errorSummary,
   keepSending,
   rememberSignedIn,
@@ -79,24 +80,19 @@ export function enhanceReportForm(form: HTMLFormElement): void {
     whereStatus.textContent = '';
   });
   const locate = form.querySelector<HTMLButtonElement>('[data-use-location]');
-  if (locate && 'geolocation' in navigator) {
-    locate.hidden = false;
-    locate.addEventListener('click', () => {
-      whereStatus.textContent = 'Finding your location…';
-      navigator.geolocation.getCurrentPosition(
-        (position) => {
-          const point = toCoordinates(position.coords.latitude, position.coords.longitude);
-          if (point) setPoint(point, 'Your location');
-          else whereStatus.textContent = 'Your phone could not say where you are.';
-        },
-        () => {
-          whereStatus.textContent =
-            'Your phone could not say where you are. Type a postcode, street or place instead.';
-        },
-        { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 },
-      );
-    });
-  }
+  if (locate)
+    enhanceLocateButton(
+      locate,
+      whereStatus,
+      (point) => {
+        setPoint(point, 'Your location');
+      },
+      {
+        instead: 'Type a postcode, street or place instead.',
+        enableHighAccuracy: true,
+        maximumAge: 60_000,
+      },
+    );
 
   // ---- Photos ---------------------------------------------------------------------------
   let previewUrls: string[] = [];
@@ -257,10 +253,7 @@ export function enhanceReportForm(form: HTMLFormElement): void {
     event.preventDefault();
     clearTimeout(saving);
     const fields = readFields(form);
-    const errors = check(
-      fields,
-      form.querySelector('[data-contact]')?.hasAttribute('hidden') ?? false,
-    );
+    const errors = check(fields, contact.hidden);
     showErrors(errors);
     if (errors.length) return;
     const waiting: Draft = {

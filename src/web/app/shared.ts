@@ -1,6 +1,7 @@
 // What the app's pages share: who is signed in on this phone, news from the worker, and
 // the GOV.UK error summary drawn on the phone.
-import { DRAFTS_CHANGED, TOKEN_URL, allDrafts, sendWaiting } from './outbox.js';
+import { toCoordinates, type Coordinates } from '../report/coordinates.js';
+import { DRAFTS_CHANGED, allDrafts, fetchToken, sendWaiting } from './outbox.js';
 
 const SIGNED_IN_KEY = 'shire.app.signedIn';
 
@@ -12,14 +13,41 @@ export function signedInHere(): boolean {
 /** Asks the server who is signed in and remembers it, for when there is no connection. */
 export async function rememberSignedIn(): Promise<boolean | undefined> {
   try {
-    const response = await fetch(TOKEN_URL, { headers: { accept: 'application/json' } });
-    if (!response.ok) return undefined;
-    const { signedIn } = (await response.json()) as { signedIn: boolean };
+    const { signedIn } = await fetchToken();
     localStorage.setItem(SIGNED_IN_KEY, signedIn ? 'yes' : 'no');
     return signedIn;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Shows a "use my location" button where the phone can say where it is; a press finds the
+ * point and hands it to `found`, or says in `status` why not and what to `instead`.
+ */
+export function enhanceLocateButton(
+  button: HTMLButtonElement,
+  status: HTMLElement,
+  found: (point: Coordinates) => void,
+  { instead, ...options }: PositionOptions & { instead: string },
+): void {
+  if (!('geolocation' in navigator)) return;
+  const notFound = 'Your phone could not say where you are.';
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    status.textContent = 'Finding your location…';
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        const point = toCoordinates(position.coords.latitude, position.coords.longitude);
+        if (point) found(point);
+        else status.textContent = notFound;
+      },
+      () => {
+        status.textContent = `${notFound} ${instead}`;
+      },
+      { timeout: 20_000, ...options },
+    );
+  });
 }
 
 /** How often an open app page tries again while a report is waiting. */
