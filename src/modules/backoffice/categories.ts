@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/types.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import {
   categoryFromInput,
   checkOrder,
@@ -11,7 +11,7 @@ import { questionsOf, type Field, type ServiceDefinition } from '../catalogue/de
 import type { CatalogueService } from '../catalogue/service.js';
 import type { ServiceSettings } from '../catalogue/settings.js';
 import { audit } from './audit.js';
-import type { Staff } from './roles.js';
+import { requireAdmin, type Staff } from './roles.js';
 
 type Input = Record<string, string | undefined>;
 
@@ -56,7 +56,7 @@ export class CategoryAdmin {
   }
 
   async create(admin: Staff, input: Input): Promise<ServiceDefinition> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const everything = this.catalogue.everyService();
     const made = categoryFromInput(input, undefined, {
       codes: new Set(everything.map((s) => s.code)),
@@ -67,14 +67,14 @@ export class CategoryAdmin {
   }
 
   async update(admin: Staff, code: string, input: Input): Promise<void> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const before = this.get(code);
     const after = categoryFromInput(input, before, { codes: new Set(), prefixes: new Set() });
     await this.save(admin, 'category.update', before, after);
   }
 
   async retire(admin: Staff, code: string, retired: boolean): Promise<void> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const definition = this.get(code);
     if (retired && this.catalogue.services.filter((s) => s.kind === 'report').length <= 1)
       throw new ValidationError('Report It needs at least one category.');
@@ -92,7 +92,7 @@ export class CategoryAdmin {
   }
 
   async addQuestion(admin: Staff, code: string, input: Input): Promise<void> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const before = this.get(code);
     const fields = questionsOf(before);
     if (fields.length >= 20)
@@ -109,7 +109,7 @@ export class CategoryAdmin {
   }
 
   async updateQuestion(admin: Staff, code: string, name: string, input: Input): Promise<void> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const before = this.get(code);
     const changed = questionFromInput(input, this.question(code, name), before);
     const fields = questionsOf(before).map((f) => (f.name === name ? changed : f));
@@ -117,7 +117,7 @@ export class CategoryAdmin {
   }
 
   async removeQuestion(admin: Staff, code: string, name: string): Promise<void> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const before = this.get(code);
     const gone = this.question(code, name);
     const fields = questionsOf(before).filter((f) => f.name !== name);
@@ -127,7 +127,7 @@ export class CategoryAdmin {
 
   /** Swaps a question with the one above (-1) or below (+1) it. */
   async moveQuestion(admin: Staff, code: string, name: string, by: -1 | 1): Promise<void> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const before = this.get(code);
     const fields = questionsOf(before);
     const from = fields.findIndex((f) => f.name === name);
@@ -167,8 +167,4 @@ export class CategoryAdmin {
       this.clock(),
     );
   }
-}
-
-function adminOnly(staff: Staff): void {
-  if (staff.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
 }

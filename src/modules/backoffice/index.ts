@@ -17,7 +17,14 @@ import { errorSummary } from '../account/inputs.js';
 import { sendStaffToSetUpTwoFactor } from '../account/two-factor-routes.js';
 import { CASE_KINDS, type CaseKind, statusDefinition } from '../cases/kinds.js';
 import type { Case } from '../cases/service.js';
-import { asStaff, ROLE_NAMES, STAFF_ROLES, type Staff, type StaffRole } from './roles.js';
+import {
+  asStaff,
+  requireAdmin,
+  ROLE_NAMES,
+  STAFF_ROLES,
+  type Staff,
+  type StaffRole,
+} from './roles.js';
 import { assistingChannel, startAssisting, stopAssisting } from './assisted.js';
 import { categoryRoutes } from './category-routes.js';
 import { chatConsoleRoutes } from '../chat/console-routes.js';
@@ -586,7 +593,7 @@ export function backOfficeModule(app: FastifyInstance, options: ModuleOptions, d
 
   const adminOnly = (request: FastifyRequest) => {
     const staff = staffOf(request);
-    if (staff.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
+    requireAdmin(staff);
     return staff;
   };
 

@@ -1,3 +1,4 @@
+import { ForbiddenError } from '../../platform/errors.js';
 import type { SignedInAccount } from '../account/current.js';
 
 /**
@@ -29,6 +30,11 @@ export function asStaff(account: SignedInAccount | null): Staff | undefined {
   const role = STAFF_ROLES.find((r) => r === account?.role);
   if (!account || !role) return undefined;
   return { id: account.id, name: account.name ?? account.email, role, team: account.team };
+}
+
+/** Stops anyone but an administrator. */
+export function requireAdmin(staff: Staff): void {
+  if (staff.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
 }
 
 /** Whether this member of staff may change the case: their own team's, or any for an administrator. */

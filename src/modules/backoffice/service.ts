@@ -17,7 +17,7 @@ import type { QueueFilter } from '../cases/queries.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
 import { CHAT_TEAM } from '../chat/service.js';
 import { audit, auditLog, type AuditEntry, type AuditFilters } from './audit.js';
-import { mayChange, type Staff, type StaffRole } from './roles.js';
+import { mayChange, requireAdmin, type Staff, type StaffRole } from './roles.js';
 
 /** What a change to a case writes to the audit log, beside who did it and to which case. */
 type Audited = Pick<AuditEntry, 'action' | 'before' | 'after'>;
@@ -531,7 +531,7 @@ export class BackOffice {
     code: string,
     input: { team: string; slaDays: string },
   ): Promise<void> {
-    if (admin.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
+    requireAdmin(admin);
     const current = this.settings.describe(code);
     if (!current) throw new NotFoundError('There is no such service.');
     const errors: { field: string; message: string }[] = [];
@@ -562,7 +562,7 @@ export class BackOffice {
 
   /** What a transaction costs on each channel, in pence, for the channel-shift figures. */
   async setUnitCosts(admin: Staff, input: Record<string, string>): Promise<void> {
-    if (admin.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
+    requireAdmin(admin);
     const before = this.settings.unitCosts();
     const costs = { ...before };
     const errors: { field: string; message: string }[] = [];

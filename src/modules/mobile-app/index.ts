@@ -22,8 +22,8 @@ import { MAX_PHOTOS } from '../reports/photos.js';
 import { categoryName, questionsPage, type Category } from '../reports/service.js';
 
 /** Where the installed app opens. */
-export const APP_START_URL = '/app';
-export const OFFLINE_URL = '/offline';
+const APP_START_URL = '/app';
+const OFFLINE_URL = '/offline';
 /** The app's pages the worker keeps (as anyone sees them) for when there is no signal. */
 const SHELL_PAGES = [APP_START_URL, '/app/report'];
 const SHELL_CACHE_PREFIX = 'shire-shell-';

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { fingerprint } from '../../platform/crypto.js';
 import type { DB } from '../../platform/db/types.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { audit } from '../backoffice/audit.js';
-import type { Staff } from '../backoffice/roles.js';
+import { requireAdmin, type Staff } from '../backoffice/roles.js';
 import * as q from './queries.js';
 
 /** What an administrator may set a key's limit to, in calls a minute. */
@@ -48,7 +49,7 @@ export class ApiKeys {
     admin: Staff,
     input: { name: string; perMinute: string },
   ): Promise<{ key: string; id: number }> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const name = input.name.trim();
     const perMinute = input.perMinute.trim();
     const errors: { field: string; message: string }[] = [];
@@ -76,7 +77,7 @@ export class ApiKeys {
     const row = await this.db.transaction().execute(async (trx) => {
       const inserted = await q.insertKey(trx, {
         name,
-        key_hash: hashOf(key),
+        key_hash: fingerprint(key),
         key_start: key.slice(0, 10),
         per_minute: limit,
         created_by: admin.name,
@@ -102,7 +103,7 @@ export class ApiKeys {
 
   /** Stops a key working at once; it stays listed, so the audit log still makes sense. */
   async revoke(admin: Staff, id: number): Promise<{ name: string }> {
-    adminOnly(admin);
+    requireAdmin(admin);
     const found = Number.isSafeInteger(id) ? await q.findKey(this.db, id) : undefined;
     if (!found) throw new NotFoundError('There is no such key.');
     if (found.revoked_at !== null)
@@ -127,7 +128,7 @@ export class ApiKeys {
   /** The live key this is, or undefined for a wrong or revoked one; notes when it was used. */
   async verify(key: string): Promise<ApiKey | undefined> {
     if (!key.startsWith('shire_') || key.length > 100) return undefined;
-    const row = await q.findLiveKey(this.db, hashOf(key));
+    const row = await q.findLiveKey(this.db, fingerprint(key));
     if (!row) return undefined;
     await q.keyUsed(this.db, row.id, this.clock().toISOString());
     return { id: row.id, name: row.name, perMinute: row.per_minute };
@@ -149,12 +150,4 @@ export class ApiKeys {
       this.clock(),
     );
   }
-}
-
-function hashOf(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
-
-function adminOnly(staff: Staff): void {
-  if (staff.role !== 'admin') throw new ForbiddenError('Only administrators can do that.');
 }
