@@ -20,21 +20,20 @@ const FIELD_TYPE_NAMES: Record<string, string> = {
   file: 'A file',
 };
 
+/** What the back office gives the administrators' pages registered inside it. */
+export type AdminPageOptions = ModuleOptions & {
+  adminOnly: (request: FastifyRequest) => Staff;
+  takeFlash: (request: FastifyRequest) => string | undefined;
+  flash: (request: FastifyRequest, text: string) => void;
+};
+
 /**
  * Administrators' report categories at /staff/admin/categories: add one, change its
  * details, its questions and their order, and retire or restore it. Registered inside the
  * back office, so its sign-in, staff and two-factor checks apply; each change checks the
  * administrator role itself (CategoryAdmin).
  */
-export function categoryRoutes(
-  app: FastifyInstance,
-  options: ModuleOptions & {
-    adminOnly: (request: FastifyRequest) => Staff;
-    takeFlash: (request: FastifyRequest) => string | undefined;
-    flash: (request: FastifyRequest, text: string) => void;
-  },
-  done: () => void,
-) {
+export function categoryRoutes(app: FastifyInstance, options: AdminPageOptions, done: () => void) {
   const { services, adminOnly, takeFlash, flash } = options;
   const admin = services.categoryAdmin;
   const home = (code: string) => `/staff/admin/categories/${code}`;

@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ModuleOptions } from '../../app.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ValidationError } from '../../platform/errors.js';
 import { validationProblems } from '../account/inputs.js';
+import type { AdminPageOptions } from '../backoffice/category-routes.js';
 import type { Staff } from '../backoffice/roles.js';
 import { PER_MINUTE } from './keys.js';
 
@@ -12,15 +12,7 @@ type Body = Record<string, string | undefined>;
  * that answers the form, and never again) and revoke one. Registered inside the back office,
  * so its sign-in, staff and two-factor checks apply; ApiKeys checks the role again.
  */
-export function keyRoutes(
-  app: FastifyInstance,
-  options: ModuleOptions & {
-    adminOnly: (request: FastifyRequest) => Staff;
-    takeFlash: (request: FastifyRequest) => string | undefined;
-    flash: (request: FastifyRequest, text: string) => void;
-  },
-  done: () => void,
-) {
+export function keyRoutes(app: FastifyInstance, options: AdminPageOptions, done: () => void) {
   const { services, adminOnly, takeFlash, flash, config } = options;
   const keys = services.open311Keys;
   const home = '/staff/admin/open311';
