@@ -49,9 +49,12 @@ async function startTileServer(
     response.end(tile);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // Runs before the browser closes (after hooks run in order): the browser's open
+  // connections must be cut, or close() waits for them and the test never ends.
   t.after(
     () =>
       new Promise<void>((resolve) => {
+        server.closeAllConnections();
         server.close(() => {
           resolve();
         });
