@@ -170,13 +170,15 @@ await test('the chat embedded on another council website', async (t) => {
     response.end(libraryPage);
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  // Closed before the browser is: its open connections are cut, or close() could wait on them.
   t.after(
     () =>
-      new Promise<void>((resolve) =>
+      new Promise<void>((resolve) => {
+        site.closeAllConnections();
         site.close(() => {
           resolve();
-        }),
-      ),
+        });
+      }),
   );
   const siteOrigin = `http://localhost:${String((site.address() as AddressInfo).port)}`;
 
