@@ -1,10 +1,12 @@
 // The app's service worker, served from /sw.js so that it controls every page.
 //
 // It keeps the app shell on the phone: the stylesheets and scripts, the offline page, and
-// the app's home and report pages as anyone sees them before signing in. With no signal
-// the report page still opens from the phone, and any other page that cannot be fetched
-// shows the offline page instead of the browser's own error. Other pages always come from
-// the network and are never stored: some are personal, and a phone may be shared.
+// the app's home and report pages as anyone sees them before signing in. Those two pages
+// open from the phone at once when nobody is signed in on it (the copy is exactly what the
+// council would send), and are refreshed behind them for next time; for a signed-in
+// resident they come from the council, and from the phone only when there is no signal.
+// Any other page that cannot be fetched shows the offline page instead of the browser's
+// own error. Other pages are never stored: some are personal, and a phone may be shared.
 //
 // Reports made with no signal wait in IndexedDB (./app/outbox.ts); the worker sends them
 // when the connection returns (Background Sync), or when a page asks it to. It shows the
@@ -14,7 +16,7 @@
 // cache name that changes whenever the shell does. A new version waits until no page is
 // using the old one, so a report being written is never interrupted; and drafts live in
 // IndexedDB, which every version shares, so none is lost when the new one takes over.
-import { DRAFTS_CHANGED, SYNC_TAG, sendWaiting } from './app/outbox.js';
+import { DRAFTS_CHANGED, SYNC_TAG, sendWaiting, signedInHere } from './app/outbox.js';
 
 // This file is compiled with the DOM library, not WebWorker's (the two cannot be loaded
 // together), so the few service worker types it uses are written out here.
@@ -82,14 +84,7 @@ worker.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(shell.cache).then(async (cache) => {
       await cache.addAll(shell.urls);
-      // Stored without cookies: the copy must be nobody's, whoever installed the app.
-      await Promise.all(
-        shell.pages.map(async (page) => {
-          const response = await fetch(page, { credentials: 'omit' });
-          if (!response.ok) throw new Error(`${page} answered ${String(response.status)}`);
-          await cache.put(page, response);
-        }),
-      );
+      await Promise.all(shell.pages.map((page) => storePage(cache, page)));
     }),
   );
 });
@@ -115,8 +110,30 @@ worker.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== worker.location.origin) return;
   if (url.pathname.startsWith('/assets/')) event.respondWith(fromCacheFirst(request));
-  else if (request.mode === 'navigate') event.respondWith(fromNetworkOrShell(request, url));
+  else if (request.mode === 'navigate') event.respondWith(shellOrNetwork(event, url));
 });
+
+/** Stored without cookies: the copy must be nobody's, whoever installed the app. */
+async function storePage(cache: Cache, page: string): Promise<void> {
+  const response = await fetch(page, { credentials: 'omit' });
+  if (!response.ok) throw new Error(`${page} answered ${String(response.status)}`);
+  await cache.put(page, response);
+}
+
+/** A shell page from the phone when nobody is signed in on it; anything else from the council. */
+async function shellOrNetwork(event: FetchEvent, url: URL): Promise<Response> {
+  // The query is read on the phone (?draft=…), so any query shows the same page.
+  if (shell.pages.includes(url.pathname)) {
+    const cache = await caches.open(shell.cache);
+    const stored = await cache.match(url.pathname);
+    if (stored && !(await signedInHere().catch(() => true))) {
+      // Refreshed for next time, so a new category shows on the visit after it is added.
+      event.waitUntil(storePage(cache, url.pathname).catch(() => undefined));
+      return stored;
+    }
+  }
+  return fromNetworkOrShell(event.request, url);
+}
 
 /** Files under /assets/ are named after their content, so a stored copy is never stale. */
 async function fromCacheFirst(request: Request): Promise<Response> {

@@ -42,8 +42,12 @@ export function enhanceHome(): void {
     );
 
   const push = document.querySelector<HTMLElement>('[data-push-settings]');
-  void rememberSignedIn().then(() => {
-    if (push) enhancePushSettings(push);
+  const renderedFor = document.querySelector<HTMLElement>('[data-app-home]')?.dataset.signedIn;
+  void rememberSignedIn().then(async (signedIn) => {
+    // The worker showed its copy, which is nobody's, before anyone had signed in here:
+    // now it knows, the page comes from the council with this resident's own reports.
+    if (signedIn && renderedFor === 'no') window.location.reload();
+    else if (push) await enhancePushSettings(push);
   });
 }
 

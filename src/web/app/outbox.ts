@@ -1,4 +1,5 @@
-// Reports made in the app, kept on the phone (IndexedDB) until they reach the council.
+// Reports made in the app, kept on the phone (IndexedDB) until they reach the council, and
+// whether a resident is signed in on the phone, which the worker also needs to know.
 //
 // Used by the report page (which saves drafts and sends them) and by the service worker
 // (which sends them when the connection comes back, through Background Sync). Each draft
@@ -6,9 +7,12 @@
 // or the page and the worker sending at the same moment, never makes two cases.
 
 const DB_NAME = 'shire-app';
-const STORE = 'drafts';
-/** Bump with an upgrade step in openDrafts, never by dropping the store: it holds residents' reports. */
-const DB_VERSION = 1;
+const DRAFTS = 'drafts';
+/** Small facts about the phone, by name. */
+const SETTINGS = 'settings';
+const SIGNED_IN = 'signedIn';
+/** Bump with an upgrade step in openDatabase, never by dropping a store: it holds residents' reports. */
+const DB_VERSION = 2;
 /** What the worker posts to its pages when it has sent drafts. */
 export const DRAFTS_CHANGED = 'shire:drafts-changed';
 /** The Background Sync tag the worker answers. */
@@ -56,12 +60,14 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
 }
 
 let opened: Promise<IDBDatabase> | undefined;
-function openDrafts(): Promise<IDBDatabase> {
+function openDatabase(): Promise<IDBDatabase> {
   opened ??= new Promise((resolve, reject) => {
     const open = indexedDB.open(DB_NAME, DB_VERSION);
     open.onupgradeneeded = () => {
-      if (!open.result.objectStoreNames.contains(STORE))
-        open.result.createObjectStore(STORE, { keyPath: 'id' });
+      // Version 1 had the drafts; version 2 added the settings.
+      const stores = open.result.objectStoreNames;
+      if (!stores.contains(DRAFTS)) open.result.createObjectStore(DRAFTS, { keyPath: 'id' });
+      if (!stores.contains(SETTINGS)) open.result.createObjectStore(SETTINGS);
     };
     open.onsuccess = () => {
       // Another tab opening a newer version asks this one to let go.
@@ -79,25 +85,34 @@ function openDrafts(): Promise<IDBDatabase> {
   return opened;
 }
 
-async function store(mode: IDBTransactionMode): Promise<IDBObjectStore> {
-  return (await openDrafts()).transaction(STORE, mode).objectStore(STORE);
+async function store(name: string, mode: IDBTransactionMode): Promise<IDBObjectStore> {
+  return (await openDatabase()).transaction(name, mode).objectStore(name);
+}
+
+/** Whether a resident was signed in on this phone when it last had a connection. */
+export async function signedInHere(): Promise<boolean> {
+  return (await request((await store(SETTINGS, 'readonly')).get(SIGNED_IN))) === true;
+}
+
+export async function rememberSignIn(signedIn: boolean): Promise<void> {
+  await request((await store(SETTINGS, 'readwrite')).put(signedIn, SIGNED_IN));
 }
 
 export async function saveDraft(draft: Draft): Promise<void> {
-  await request((await store('readwrite')).put({ ...draft, savedAt: Date.now() }));
+  await request((await store(DRAFTS, 'readwrite')).put({ ...draft, savedAt: Date.now() }));
 }
 
 export async function getDraft(id: string): Promise<Draft | undefined> {
-  return request((await store('readonly')).get(id) as IDBRequest<Draft | undefined>);
+  return request((await store(DRAFTS, 'readonly')).get(id) as IDBRequest<Draft | undefined>);
 }
 
 export async function deleteDraft(id: string): Promise<void> {
-  await request((await store('readwrite')).delete(id));
+  await request((await store(DRAFTS, 'readwrite')).delete(id));
 }
 
 /** Every draft, newest first. */
 export async function allDrafts(): Promise<Draft[]> {
-  const drafts = await request((await store('readonly')).getAll() as IDBRequest<Draft[]>);
+  const drafts = await request((await store(DRAFTS, 'readonly')).getAll() as IDBRequest<Draft[]>);
   return drafts.sort((a, b) => b.savedAt - a.savedAt);
 }
 

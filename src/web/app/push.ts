@@ -4,7 +4,7 @@
 // the offer is not offered it the next time: never asked twice in a row, and never again
 // once they say no.
 import { fetchToken } from './outbox.js';
-import { signedInHere } from './shared.js';
+import { signedInHere } from './outbox.js';
 
 const OFFER_KEY = 'shire.app.pushOffer';
 type OfferState = 'offered' | 'skipped' | 'declined';
@@ -53,10 +53,10 @@ export async function turnOff(): Promise<void> {
 }
 
 /** The settings switch on the app's home page. */
-export function enhancePushSettings(container: HTMLElement): void {
+export async function enhancePushSettings(container: HTMLElement): Promise<void> {
   const status = container.querySelector<HTMLElement>('[data-push-status]');
   const toggle = container.querySelector<HTMLButtonElement>('[data-push-toggle]');
-  if (!supported() || !signedInHere() || !status || !toggle) return;
+  if (!supported() || !status || !toggle || !(await signedInHere())) return;
   const show = async () => {
     const on = (await currentSubscription()) !== null;
     status.textContent = on
@@ -78,8 +78,8 @@ export function enhancePushSettings(container: HTMLElement): void {
 }
 
 /** After a report is sent: the offer, unless it was made last time or refused. */
-export function offerPush(panel: HTMLElement): void {
-  if (!supported() || !signedInHere() || Notification.permission !== 'default') return;
+export async function offerPush(panel: HTMLElement): Promise<void> {
+  if (!supported() || Notification.permission !== 'default' || !(await signedInHere())) return;
   const last = localStorage.getItem(OFFER_KEY) as OfferState | null;
   if (last === 'declined') return;
   if (last === 'offered') {

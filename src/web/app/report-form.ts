@@ -6,13 +6,20 @@
 import { downscalePhoto } from '../report/photo-files.js';
 import { photoLocation } from '../report/photo-location.js';
 import { formatCoordinate } from '../report/coordinates.js';
-import { SYNC_TAG, allDrafts, getDraft, saveDraft, sendDraft, type Draft } from './outbox.js';
+import {
+  SYNC_TAG,
+  allDrafts,
+  getDraft,
+  saveDraft,
+  sendDraft,
+  signedInHere,
+  type Draft,
+} from './outbox.js';
 import {
   enhanceLocateButton,
   errorSummary,
   keepSending,
   rememberSignedIn,
-  signedInHere,
   whenDraftsChange,
 } from './shared.js';
 import { offerPush } from './push.js';
@@ -45,8 +52,10 @@ export function enhanceReportForm(form: HTMLFormElement): void {
   const showContact = (signedIn: boolean) => {
     contact.hidden = signedIn;
   };
-  showContact(form.dataset.signedIn === 'yes' || signedInHere());
-  void rememberSignedIn().then((signedIn) => {
+  showContact(form.dataset.signedIn === 'yes');
+  void signedInHere().then(async (remembered) => {
+    if (remembered) showContact(true);
+    const signedIn = await rememberSignedIn();
     if (signedIn !== undefined) showContact(signedIn);
   });
 
@@ -208,7 +217,7 @@ export function enhanceReportForm(form: HTMLFormElement): void {
       link.textContent = shown.ref;
       text.append(link, '.');
       panel.append(heading, text);
-      offerPush(panel);
+      void offerPush(panel);
     } else if (shown.status === 'waiting') {
       const heading = document.createElement('h2');
       heading.className = 'govuk-heading-m';

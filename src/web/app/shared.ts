@@ -1,20 +1,17 @@
 // What the app's pages share: who is signed in on this phone, news from the worker, and
 // the GOV.UK error summary drawn on the phone.
 import { toCoordinates, type Coordinates } from '../report/coordinates.js';
-import { DRAFTS_CHANGED, allDrafts, fetchToken, sendWaiting } from './outbox.js';
+import { DRAFTS_CHANGED, allDrafts, fetchToken, rememberSignIn, sendWaiting } from './outbox.js';
 
-const SIGNED_IN_KEY = 'shire.app.signedIn';
-
-/** Whether a resident was signed in on this phone when it last had a connection. */
-export function signedInHere(): boolean {
-  return localStorage.getItem(SIGNED_IN_KEY) === 'yes';
-}
-
-/** Asks the server who is signed in and remembers it, for when there is no connection. */
+/**
+ * Asks the server who is signed in and remembers it on the phone: for when there is no
+ * connection, and for the worker, which shows the app's pages from the phone only when
+ * nobody is signed in (its copies are nobody's).
+ */
 export async function rememberSignedIn(): Promise<boolean | undefined> {
   try {
     const { signedIn } = await fetchToken();
-    localStorage.setItem(SIGNED_IN_KEY, signedIn ? 'yes' : 'no');
+    await rememberSignIn(signedIn);
     return signedIn;
   } catch {
     return undefined;
