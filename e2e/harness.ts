@@ -48,7 +48,7 @@ export interface RunningServer {
 export async function startServer(
   t: TestContext,
   env: Record<string, string> = {},
-  deps: Pick<AppDependencies, 'chatHoursClock'> = {},
+  deps: Pick<AppDependencies, 'chatHoursClock' | 'pushAgent'> = {},
 ): Promise<RunningServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shire-e2e-'));
   const running: { app?: FastifyInstance; database?: Database<DB> } = {};
@@ -60,8 +60,9 @@ export async function startServer(
     await running.database?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  // Links in emails use PUBLIC_URL, so it must name the port we will really listen on.
-  const port = await freePort();
+  // Links in emails use PUBLIC_URL, so it must name the port we will really listen on. A test
+  // may name the port: a new version of the site at the same address, as a deploy would be.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   // Maps need tiles; the real tile servers are out of reach, so a local one stands in.
   const tiles = env.MAP_TILES_URL ? undefined : await startBlankTileServer(t);
   const config = loadConfig({

@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import { randomUUID } from 'node:crypto';
+import type { Agent as HttpsAgent } from 'node:https';
 import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -132,6 +133,8 @@ export interface AppDependencies {
   assetCacheDir?: string;
   /** The time live chat's opening hours are checked against; tests fix it. */
   chatHoursClock?: () => Date;
+  /** Trusts a push service's own certificate authority: a local push service in tests. */
+  pushAgent?: HttpsAgent;
 }
 
 export function openDatabase(config: Config): Database<DB> {
@@ -276,7 +279,7 @@ export async function buildApp(
   await app.register(open311Module, moduleOptions);
 
   const senders = config.inProcessWorker
-    ? createSenders({ config, services, database, logger })
+    ? createSenders({ config, services, database, logger, pushAgent: deps.pushAgent })
     : undefined;
   const worker = senders
     ? new Worker(database, {

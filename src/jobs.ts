@@ -1,3 +1,4 @@
+import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
 import type { Services } from './app.js';
 import type { Config } from './platform/config.js';
@@ -24,6 +25,7 @@ export function createSenders(deps: {
   services: Services;
   database: Database<DB>;
   logger: Logger;
+  pushAgent?: Agent;
 }): Senders & { close(): void } {
   const { config } = deps;
   let email: EmailSender;
@@ -51,7 +53,11 @@ export function createSenders(deps: {
     (push ??= deps.services.notifications
       .vapidKeys()
       .then((vapid) =>
-        createPushSender({ vapid, subject: `mailto:${config.council.contact.email}` }),
+        createPushSender({
+          vapid,
+          subject: `mailto:${config.council.contact.email}`,
+          ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+        }),
       ));
   return {
     email,

@@ -221,7 +221,9 @@ export function profileRoutes(app: FastifyInstance, options: ModuleOptions, done
       reply,
       channel === 'email'
         ? 'Your choices have been saved.'
-        : `Your choices have been saved. Until ${channel === 'sms' ? 'text messages are' : 'the app is'} available, we will email you.`,
+        : channel === 'sms'
+          ? 'Your choices have been saved. Until text messages are available, we will email you.'
+          : 'Your choices have been saved. Turn on notifications in the Report It app on your phone; until then, we will email you.',
     );
   });
 

@@ -32,6 +32,7 @@ export async function notificationsModule(
   { config, services }: ModuleOptions,
 ): Promise<void> {
   const { cases, notifications } = services;
+  const profiles = services.accounts.profile();
   const settings = { publicUrl: config.publicUrl, secret: config.sessionSecret };
 
   // ---- Unsubscribe: a page with a button, and RFC 8058 one-click POST ----------------------
@@ -151,10 +152,13 @@ export async function notificationsModule(
         !/^[\w-]{16,32}$/.test(keys.auth)
       )
         throw new ValidationError('This is not a push subscription a browser would send.');
-      await notifications.addDevice(resident(request).id, {
-        endpoint,
-        keys: { p256dh: keys.p256dh, auth: keys.auth },
-      });
+      const { id } = resident(request);
+      await notifications.addDevice(id, { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } });
+      // Turning notifications on in the app is asking to be told there: updates go to the
+      // resident's devices from now on (and by email again if none of them is left).
+      const profile = await profiles.get(id);
+      if (profile && profile.preferences.channel !== 'app')
+        await profiles.updatePreferences(id, { ...profile.preferences, channel: 'app' });
       return reply.code(201).send({ subscribed: true });
     });
     account.post<{ Body: Body }>('/account/push-subscriptions/remove', async (request, reply) => {

@@ -141,6 +141,15 @@ for (const dialect of dialects()) {
         rows.map((r) => r.endpoint),
         [device.endpoint],
       );
+      assert.deepEqual(
+        await database.db
+          .selectFrom('accounts')
+          .select('notify_channel')
+          .where('email', '=', resident.email)
+          .execute(),
+        [{ notify_channel: 'app' }],
+        'updates now go to the phone',
+      );
       const bad = await send({
         endpoint: 'http://evil.example/',
         keys: { p256dh: 'x', auth: 'y' },

@@ -3,8 +3,7 @@
 // residents (updates are sent to an account's devices). A resident who does not take up
 // the offer is not offered it the next time: never asked twice in a row, and never again
 // once they say no.
-import { fetchToken } from './outbox.js';
-import { signedInHere } from './outbox.js';
+import { fetchToken, signedInHere } from './outbox.js';
 
 const OFFER_KEY = 'shire.app.pushOffer';
 type OfferState = 'offered' | 'skipped' | 'declined';

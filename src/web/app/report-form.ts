@@ -201,7 +201,10 @@ export function enhanceReportForm(form: HTMLFormElement): void {
   };
 
   const showProgress = (shown: Draft) => {
+    // News that changes nothing keeps the panel, and the push offer in it, as it is.
+    if (shownId === shown.id && outcome.dataset.status === shown.status) return;
     shownId = shown.id;
+    outcome.dataset.status = shown.status;
     const panel = document.createElement('div');
     panel.className = 'govuk-inset-text app-report__outcome';
     if (shown.status === 'sent' && shown.ref) {
@@ -238,6 +241,7 @@ export function enhanceReportForm(form: HTMLFormElement): void {
     if (!shown) return;
     if (shown.status === 'refused') {
       outcome.replaceChildren();
+      delete outcome.dataset.status;
       load(shown);
     } else showProgress(shown);
   };
