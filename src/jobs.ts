@@ -92,7 +92,10 @@ export function jobHandlers(deps: {
         },
       }),
     ],
-    [SEND_JOB, (payload) => services.open311Outgoing.send(payload as SendPayload)],
+    [
+      SEND_JOB,
+      (payload, job) => services.open311Outgoing.send(payload as SendPayload, job.attempt),
+    ],
     [
       FETCH_JOB,
       async (payload) => {

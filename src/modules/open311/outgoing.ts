@@ -27,6 +27,13 @@ export interface SendPayload {
   caseId: number;
 }
 
+/**
+ * A contractor's server may be down for an afternoon: with the outbox's backoff (doubling
+ * from 2 seconds, at most an hour apart) 20 tries keep trying for about nine hours before
+ * the report is left to staff.
+ */
+export const SEND_ATTEMPTS = 20;
+
 /** The endpoint that takes a report of this category in this area: the first listed that does. */
 export function endpointFor(
   endpoints: readonly Open311Endpoint[],
@@ -96,12 +103,16 @@ export class Open311Outgoing {
         created_at: now.toISOString(),
       });
       const payload: SendPayload = { caseId: opened.id };
-      await enqueue(trx, { type: SEND_JOB, payload }, now);
+      await enqueue(trx, { type: SEND_JOB, payload, maxAttempts: SEND_ATTEMPTS }, now);
     };
   }
 
-  /** The outbox job: posts the report and keeps their id, or records why they refused it. */
-  async send(payload: SendPayload): Promise<void> {
+  /**
+   * The outbox job: posts the report and keeps their id, or records why they refused it. A
+   * failure that may pass is thrown for the outbox to retry, until the last try, which gives
+   * the report up to staff with the reason.
+   */
+  async send(payload: SendPayload, attempt = 1): Promise<void> {
     const sent = await q.findSentByCase(this.db, payload.caseId);
     // Already done: this is a rerun after a worker died between sending and finishing the job.
     if (sent?.status !== 'pending') return;
@@ -129,15 +140,14 @@ export class Open311Outgoing {
         await this.requestFields(found, endpoint),
       );
     } catch (err) {
-      if (!(err instanceof PermanentFailure)) {
-        // Kept where staff can see it; the outbox tries again with backoff.
-        await q.updateSent(this.db, found.id, {
-          last_error: err instanceof Error ? err.message : String(err),
-        });
-        throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof PermanentFailure || attempt >= SEND_ATTEMPTS) {
+        await this.fail(found.id, endpoint.name, reason);
+        return;
       }
-      await this.fail(found.id, endpoint.name, err.message);
-      return;
+      // Kept where staff can see it; the outbox tries again with backoff.
+      await q.updateSent(this.db, found.id, { last_error: reason });
+      throw err;
     }
     await this.cases.transaction(async (cases, trx) => {
       const now = this.now().toISOString();

@@ -129,19 +129,23 @@ export class RemoteOpen311 {
   }
 }
 
-/** An Open311 error answer (a list of code and description) as one line, or '' if it is not one. */
+/** An Open311 error answer (a list of code and description) as one line; otherwise the body itself, shortened. */
 export function describeErrors(body: string): string {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(body) as unknown;
-    const list = Array.isArray(parsed) ? (parsed as Json[]) : [parsed as Json];
-    return list
-      .map((e) => [text(e.code), text(e.description)].filter(Boolean).join(' '))
-      .filter(Boolean)
-      .join('; ')
-      .slice(0, 1000);
+    parsed = JSON.parse(body);
   } catch {
-    return body.replace(/\s+/g, ' ').trim().slice(0, 300);
+    parsed = undefined;
   }
+  const list = (Array.isArray(parsed) ? parsed : [parsed]).filter(
+    (e): e is Json => typeof e === 'object' && e !== null,
+  );
+  const described = list
+    .map((e) => [text(e.code), text(e.description)].filter(Boolean).join(' '))
+    .filter(Boolean)
+    .join('; ');
+  if (described) return described.slice(0, 1000);
+  return (typeof parsed === 'string' ? parsed : body).replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 function text(value: unknown): string {

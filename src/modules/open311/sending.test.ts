@@ -10,7 +10,7 @@ import { buildTestApp, dialects } from '../../../test/helper.js';
 import { fakeOpen311 } from '../../../test/fake-open311.js';
 import { CaseService } from '../cases/service.js';
 import { FETCH_JOB, RemoteUpdates, statusFor } from './remote-updates.js';
-import { SEND_JOB } from './outgoing.js';
+import { SEND_ATTEMPTS, SEND_JOB } from './outgoing.js';
 import { councilSendingTo, issueKey, outboxWorker, POTHOLE, postForm } from './testing.js';
 
 /** A field in the South area, away from the A36 that National Highways looks after. */
@@ -183,6 +183,25 @@ for (const dialect of dialects()) {
         assert.equal(ringway.accepted.size, before + 1);
       },
     );
+
+    await t.test('a server down through every try leaves the report to staff', async () => {
+      ringway.next.push({ status: 502, body: 'Bad Gateway' });
+      const stuck = await report(POTHOLE);
+      // The job's last try, as the outbox would run it after hours of backoff.
+      await services.open311Outgoing.send({ caseId: stuck.id }, SEND_ATTEMPTS);
+      const row = await sent(stuck.id);
+      assert.equal(row?.status, 'failed');
+      const reason = 'Ringway Highways (POST requests.json) failed: Bad Gateway';
+      assert.equal(row.last_error, reason);
+      assert.ok(
+        (await notes(stuck.id)).includes(
+          `Could not send this report to Ringway Highways. ${reason} Deal with it here, or send it to them another way.`,
+        ),
+      );
+      const before = posts(ringway).length;
+      await drain();
+      assert.equal(posts(ringway).length, before);
+    });
 
     await t.test('a refusal is not retried, and staff see their reason on the case', async () => {
       ringway.next.push({
