@@ -141,58 +141,35 @@ const open311Schema = z
   })
   .default({});
 
-const councilSchema = z
-  .object({
-    name: z.string().min(3, 'must be the council’s full name'),
-    shortName: z.string().min(2),
-    brandColour: z
-      .string()
-      .regex(/^#[0-9a-fA-F]{6}$/, 'must be a hex colour like #1d70b8')
-      .refine((hex) => contrastWithWhite(hex) >= 4.5, {
-        message:
-          'must give white header text at least 4.5:1 contrast (WCAG AA); choose a darker colour',
-      }),
-    logo: z.string().nullable().default(null),
-    contact: z.object({
-      phone: z.string().min(5),
-      email: z.string().email('must be an email address'),
-      address: z.string().min(5),
+const councilSchema = z.object({
+  name: z.string().min(3, 'must be the council’s full name'),
+  shortName: z.string().min(2),
+  brandColour: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a hex colour like #1d70b8')
+    .refine((hex) => contrastWithWhite(hex) >= 4.5, {
+      message:
+        'must give white header text at least 4.5:1 contrast (WCAG AA); choose a darker colour',
     }),
-    openingHours: z
-      .array(z.object({ days: z.array(z.enum(DAYS)).min(1), opens: time, closes: time }))
-      .default([]),
-    unitCosts: z
-      .object(Object.fromEntries(CHANNELS.map((c) => [c, pence])) as Record<Channel, typeof pence>)
-      .partial()
-      .default({}),
-    boundary,
-    map: mapSchema,
-    reporting: reportingSchema,
-    chat: chatSchema,
-    open311: open311Schema,
-  })
-  .superRefine((council, ctx) => {
-    const areas = new Set(council.reporting.areas.map((a) => a.name));
-    const ids = new Set<string>();
-    council.open311.sendTo.forEach((endpoint, index) => {
-      const at = ['open311', 'sendTo', index];
-      if (ids.has(endpoint.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: [...at, 'id'],
-          message: `${endpoint.id} is used twice`,
-        });
-      ids.add(endpoint.id);
-      endpoint.areas.forEach((area, i) => {
-        if (!areas.has(area))
-          ctx.addIssue({
-            code: 'custom',
-            path: [...at, 'areas', i],
-            message: `"${area}" is not one of reporting.areas (${[...areas].join(', ') || 'none'})`,
-          });
-      });
-    });
-  });
+  logo: z.string().nullable().default(null),
+  contact: z.object({
+    phone: z.string().min(5),
+    email: z.string().email('must be an email address'),
+    address: z.string().min(5),
+  }),
+  openingHours: z
+    .array(z.object({ days: z.array(z.enum(DAYS)).min(1), opens: time, closes: time }))
+    .default([]),
+  unitCosts: z
+    .object(Object.fromEntries(CHANNELS.map((c) => [c, pence])) as Record<Channel, typeof pence>)
+    .partial()
+    .default({}),
+  boundary,
+  map: mapSchema,
+  reporting: reportingSchema,
+  chat: chatSchema,
+  open311: open311Schema,
+});
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
@@ -335,6 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const council = councilSchema.safeParse(raw);
   if (!council.success) throw new ConfigError(describe(path.basename(councilFile), council.error));
+  const sendToProblem = checkSendTo(council.data);
+  if (sendToProblem) throw new ConfigError(`${path.basename(councilFile)} ${sendToProblem}`);
 
   if (e.SHIRE_ENV === 'production') {
     if (e.SESSION_SECRET === DEFAULT_SESSION_SECRET)
@@ -391,6 +370,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidcProviders: parseOidcProviders(env, e.OIDC_PROVIDERS),
     open311SendTo: withApiKeys(council.data.open311.sendTo, env, path.basename(councilFile)),
   };
+}
+
+/** What one setting of open311.sendTo cannot check alone: unique ids, and areas that exist. */
+function checkSendTo(council: z.infer<typeof councilSchema>): string | undefined {
+  const areas = council.reporting.areas.map((a) => a.name);
+  const ids = new Set<string>();
+  for (const [index, endpoint] of council.open311.sendTo.entries()) {
+    const at = `open311.sendTo.${String(index)}`;
+    if (ids.has(endpoint.id)) return `${at}.id: ${endpoint.id} is used twice`;
+    ids.add(endpoint.id);
+    for (const [i, area] of endpoint.areas.entries())
+      if (!areas.includes(area))
+        return `${at}.areas.${String(i)}: "${area}" is not one of reporting.areas (${areas.join(', ') || 'none'})`;
+  }
+  return undefined;
 }
 
 /** Each endpoint with the key its apiKeyEnv names; an unset one stops the start, naming both. */
