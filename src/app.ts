@@ -60,6 +60,8 @@ import { AgentConsole } from './modules/chat/console.js';
 import { open311Module } from './modules/open311/index.js';
 import { ApiKeys } from './modules/open311/keys.js';
 import { Open311Updates } from './modules/open311/updates.js';
+import { checkEndpoints, Open311Outgoing } from './modules/open311/outgoing.js';
+import { RemoteUpdates } from './modules/open311/remote-updates.js';
 
 /** Domain services, built in one place; modules get them through their plugin options. */
 export function createServices(
@@ -74,7 +76,15 @@ export function createServices(
     publicUrl: config.publicUrl,
     councilName: config.council.name,
   });
-  const reports = new ReportService(cases, catalogue, config.council);
+  // Reports some categories or areas are sent on to other Open311 servers (council.yaml).
+  checkEndpoints(config.open311SendTo, catalogue);
+  const reports = new ReportService(cases, catalogue, config.council, [
+    Open311Outgoing.routeWhenOpened(config.open311SendTo),
+  ]);
+  const open311Outgoing = new Open311Outgoing(database.db, cases, reports, {
+    endpoints: config.open311SendTo,
+    publicUrl: config.publicUrl,
+  });
   const settings = new ServiceSettings(database.db, catalogue, config.council.unitCosts);
   const chat = new ChatService(database.db, cases, catalogue, {
     council: config.council,
@@ -105,6 +115,10 @@ export function createServices(
     agentConsole: new AgentConsole(chat, cases, catalogue),
     open311Keys: new ApiKeys(database.db),
     open311Updates: new Open311Updates(database.db, cases, reports),
+    open311Outgoing,
+    open311RemoteUpdates: new RemoteUpdates(database.db, cases, open311Outgoing, {
+      endpoints: config.open311SendTo,
+    }),
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -298,6 +312,8 @@ export async function buildApp(
       logger.error({ err }, 'web push is off: its keys could not be loaded');
     });
     await chatHub.start();
+    // The worker reads other Open311 servers' updates on a schedule it keeps in the outbox.
+    if (worker) await services.open311RemoteUpdates.schedule();
     worker?.start();
   });
   app.addHook('onClose', async () => {

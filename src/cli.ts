@@ -71,6 +71,7 @@ async function run(argv: string[]): Promise<void> {
         logger,
         concurrency: config.workerConcurrency,
       });
+      await services.open311RemoteUpdates.schedule();
       worker.start();
       logger.info(`outbox worker ${worker.id} started`);
       closeWithGrace({ delay: 30_000 }, async () => {

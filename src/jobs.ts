@@ -13,6 +13,8 @@ import { CHECK_RESOLVED_JOB, NOTIFY_JOB } from './modules/cases/service.js';
 import { deliver, type Senders } from './modules/notifications/deliver.js';
 import { askIfResolved, fanOut } from './modules/notifications/fan-out.js';
 import { DELIVER_JOB } from './modules/notifications/queue.js';
+import { SEND_JOB, type SendPayload } from './modules/open311/outgoing.js';
+import { FETCH_JOB, type FetchPayload } from './modules/open311/remote-updates.js';
 
 /**
  * How the platform reaches people, from config: GOV.UK Notify for email and text messages
@@ -95,6 +97,22 @@ export function jobHandlers(deps: {
           colour: config.council.brandColour,
         },
       }),
+    ],
+    [
+      SEND_JOB,
+      (payload, job) => services.open311Outgoing.send(payload as SendPayload, job.attempt),
+    ],
+    [
+      FETCH_JOB,
+      async (payload) => {
+        const { endpoint } = payload as FetchPayload;
+        const failed = await services.open311RemoteUpdates.run({ endpoint });
+        if (failed)
+          deps.logger.warn(
+            { err: failed, endpoint },
+            'could not read updates from an Open311 server; the next read is queued',
+          );
+      },
     ],
   ]);
 }

@@ -111,6 +111,61 @@ await test('config', async (t) => {
     assert.equal(config.publicUrl, 'https://www.westmoor.gov.uk');
   });
 
+  await t.test('Open311 servers to send reports to, each with its key from the environment', () => {
+    const ringway = {
+      id: 'ringway',
+      name: 'Ringway Highways',
+      endpoint: 'https://open311.ringway.example/open311/v2',
+      apiKeyEnv: 'OPEN311_RINGWAY_KEY',
+      categories: ['report-a-pothole'],
+      areas: ['North'],
+      serviceCodes: { 'report-a-pothole': 'POT' },
+    };
+    const withServers = (...sendTo: Record<string, unknown>[]) =>
+      councilFile({ open311: { sendTo } });
+    const config = loadConfig({
+      COUNCIL_CONFIG: withServers(ringway),
+      OPEN311_RINGWAY_KEY: 'secret-key',
+    });
+    assert.deepEqual(config.open311SendTo, [
+      { ...ringway, apiKey: 'secret-key', updatesEveryMinutes: 10 },
+    ]);
+    assert.deepEqual(loadConfig({}).open311SendTo, []);
+
+    assert.equal(
+      failure({ COUNCIL_CONFIG: withServers(ringway) }),
+      "council.yaml open311.sendTo.0.apiKeyEnv: set environment variable OPEN311_RINGWAY_KEY to Ringway Highways's API key",
+    );
+    const refused = (changes: Record<string, unknown>, ...more: Record<string, unknown>[]) =>
+      failure({
+        COUNCIL_CONFIG: withServers({ ...ringway, ...changes }, ...more),
+        OPEN311_RINGWAY_KEY: 'k',
+      });
+    assert.equal(
+      refused({ areas: ['East'] }),
+      'council.yaml open311.sendTo.0.areas.0: "East" is not one of reporting.areas (North, South)',
+    );
+    assert.equal(
+      refused({ categories: [], areas: [] }),
+      'council.yaml open311.sendTo.0: must list the categories or the areas it takes (or both)',
+    );
+    assert.equal(
+      refused({ endpoint: 'http://open311.ringway.example/open311/v2' }),
+      'council.yaml open311.sendTo.0.endpoint: must be https:// (http:// only for a server on this machine)',
+    );
+    assert.equal(refused({}, ringway), 'council.yaml open311.sendTo.1.id: ringway is used twice');
+    assert.equal(
+      refused({ apiKeyEnv: 'ringway key' }),
+      'council.yaml open311.sendTo.0.apiKeyEnv: must name an environment variable, like OPEN311_RINGWAY_KEY',
+    );
+    // A server on this machine may be plain http: a test's, or a local proxy.
+    const local = loadConfig({
+      COUNCIL_CONFIG: withServers({ ...ringway, endpoint: 'http://127.0.0.1:8311/open311/v2' }),
+      OPEN311_RINGWAY_KEY: 'k',
+    });
+    assert.equal(local.open311SendTo[0]?.endpoint, 'http://127.0.0.1:8311/open311/v2');
+  });
+
   await t.test('contrast is measured as WCAG does', () => {
     assert.equal(Math.round(contrastWithWhite('#000000') * 10) / 10, 21);
     assert.equal(Math.round(contrastWithWhite('#ffffff') * 10) / 10, 1);

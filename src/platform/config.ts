@@ -26,6 +26,9 @@ const boundary = z.discriminatedUnion('type', [
 ]);
 export type Boundary = z.infer<typeof boundary>;
 
+/** A server on this machine, which may be reached over plain http (tests, a local proxy). */
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+
 const httpsUrl = z.string().url('must be a URL like https://example.org');
 
 /** Another body that looks after some roads or places in the council's area, e.g. National Highways. */
@@ -86,13 +89,55 @@ const chatSchema = z
   })
   .default({});
 
-/** Open311: the jurisdiction_id callers may send (GeoReport v2); by default the public URL's host name. */
+const jurisdictionId = z
+  .string()
+  .regex(/^[\w.-]{1,100}$/, 'must be letters, digits, dots and hyphens, like westmoor.gov.uk');
+
+/**
+ * Another Open311 (GeoReport v2) server that new reports are sent to: a contractor's system,
+ * or the council's own back office. It takes the reports of its categories, in its areas
+ * (either may be left out, not both). Its API key is a secret, so the file names the
+ * environment variable that holds it, as every other secret here is set.
+ */
+const open311Endpoint = z
+  .object({
+    /** Short and fixed: it is stored against every report sent, so renaming it loses track of them. */
+    id: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a short lower-case name like ringway'),
+    /** Its name for staff, on the case timeline: "Sent to Ringway Highways". */
+    name: z.string().min(2),
+    /** The base of its API, ending /open311/v2 or wherever its discovery puts it. */
+    endpoint: z
+      .string()
+      .url('must be a URL like https://open311.example.org/open311/v2')
+      .refine((url) => {
+        const { protocol, hostname } = new URL(url);
+        return protocol === 'https:' || (protocol === 'http:' && LOOPBACK_HOST.test(hostname));
+      }, 'must be https:// (http:// only for a server on this machine)'),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, 'must name an environment variable, like OPEN311_RINGWAY_KEY'),
+    jurisdictionId: jurisdictionId.optional(),
+    /** Report It category codes it takes; empty for every category (in its areas). */
+    categories: z.array(z.string().min(1)).default([]),
+    /** Names of reporting.areas it takes; empty for the whole council area. */
+    areas: z.array(z.string().min(1)).default([]),
+    /** Its own service_code for a category, where it differs from ours. */
+    serviceCodes: z.record(z.string().min(1)).default({}),
+    /** How often its servicerequestupdates feed is read. */
+    updatesEveryMinutes: z.number().int().min(1).max(1440).default(10),
+  })
+  .refine((e) => e.categories.length > 0 || e.areas.length > 0, {
+    message: 'must list the categories or the areas it takes (or both)',
+  });
+
+/**
+ * Open311: the jurisdiction_id callers may send (GeoReport v2; by default the public URL's
+ * host name), and the other Open311 servers new reports are sent to.
+ */
 const open311Schema = z
   .object({
-    jurisdictionId: z
-      .string()
-      .regex(/^[\w.-]{1,100}$/, 'must be letters, digits, dots and hyphens, like westmoor.gov.uk')
-      .optional(),
+    jurisdictionId: jurisdictionId.optional(),
+    sendTo: z.array(open311Endpoint).default([]),
   })
   .default({});
 
@@ -191,6 +236,9 @@ export type Council = z.infer<typeof councilSchema> & {
   unitCosts: Record<Channel, number>;
 };
 
+/** An Open311 server reports are sent to, with its API key read from the environment. */
+export type Open311Endpoint = Council['open311']['sendTo'][number] & { apiKey: string };
+
 export interface Config {
   env: 'development' | 'test' | 'production';
   host: string;
@@ -230,6 +278,8 @@ export interface Config {
   trustProxy: boolean | string | ((address: string, hop: number) => boolean);
   /** OpenID Connect providers people can sign in with, in the order OIDC_PROVIDERS lists them. */
   oidcProviders: OidcProvider[];
+  /** Other Open311 servers new reports are sent to (council.yaml open311.sendTo), in its order. */
+  open311SendTo: Open311Endpoint[];
 }
 
 /** Default unit costs in pence per transaction (Socitm: web £0.15, phone £2.83, face to face £8.62). */
@@ -262,6 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const council = councilSchema.safeParse(raw);
   if (!council.success) throw new ConfigError(describe(path.basename(councilFile), council.error));
+  const sendToProblem = checkSendTo(council.data);
+  if (sendToProblem) throw new ConfigError(`${path.basename(councilFile)} ${sendToProblem}`);
 
   if (e.SHIRE_ENV === 'production') {
     if (e.SESSION_SECRET === DEFAULT_SESSION_SECRET)
@@ -316,7 +368,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     oidcProviders: parseOidcProviders(env, e.OIDC_PROVIDERS),
+    open311SendTo: withApiKeys(council.data.open311.sendTo, env, path.basename(councilFile)),
   };
+}
+
+/** What one setting of open311.sendTo cannot check alone: unique ids, and areas that exist. */
+function checkSendTo(council: z.infer<typeof councilSchema>): string | undefined {
+  const areas = council.reporting.areas.map((a) => a.name);
+  const ids = new Set<string>();
+  for (const [index, endpoint] of council.open311.sendTo.entries()) {
+    const at = `open311.sendTo.${String(index)}`;
+    if (ids.has(endpoint.id)) return `${at}.id: ${endpoint.id} is used twice`;
+    ids.add(endpoint.id);
+    for (const [i, area] of endpoint.areas.entries())
+      if (!areas.includes(area))
+        return `${at}.areas.${String(i)}: "${area}" is not one of reporting.areas (${areas.join(', ') || 'none'})`;
+  }
+  return undefined;
+}
+
+/** Each endpoint with the key its apiKeyEnv names; an unset one stops the start, naming both. */
+function withApiKeys(
+  endpoints: Council['open311']['sendTo'],
+  env: NodeJS.ProcessEnv,
+  file: string,
+): Open311Endpoint[] {
+  return endpoints.map((endpoint, index) => {
+    const apiKey = env[endpoint.apiKeyEnv]?.trim();
+    if (!apiKey)
+      throw new ConfigError(
+        `${file} open311.sendTo.${String(index)}.apiKeyEnv: set environment variable ${endpoint.apiKeyEnv} to ${endpoint.name}'s API key`,
+      );
+    return { ...endpoint, apiKey };
+  });
 }
 
 /** Fastify's trustProxy: a boolean, a hop count, or addresses/CIDRs/'loopback' as a comma list. */
@@ -353,8 +437,6 @@ export interface OidcProvider {
    */
   trustedForStaff: boolean;
 }
-
-const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/;
 
 /** Each provider's settings, OIDC_<ID>_ISSUER and so on, validated one variable at a time. */
 function parseOidcProviders(env: NodeJS.ProcessEnv, list: string | undefined): OidcProvider[] {

@@ -176,7 +176,6 @@ export function serviceRequestOf(
   report: PublicReport,
   context: { council: Council; publicUrl: string; serviceNotice: string | undefined },
 ): Value {
-  const [photo] = report.photos;
   return {
     service_request_id: report.ref,
     status: report.open ? 'open' : 'closed',
@@ -194,10 +193,16 @@ export function serviceRequestOf(
     zipcode: '',
     lat: report.location?.lat ?? '',
     long: report.location?.lng ?? '',
-    media_url: photo
-      ? `${context.publicUrl}/reports/${report.ref}/photos/${photo.id}/display.jpg`
-      : (report.mediaUrl ?? ''),
+    media_url: mediaUrlOf(report, context.publicUrl),
   };
+}
+
+/** The report's first public photo as the web shows it, or the link another system sent; '' for none. */
+export function mediaUrlOf(report: PublicReport, publicUrl: string): string {
+  const [photo] = report.photos;
+  return photo
+    ? `${publicUrl}/reports/${report.ref}/photos/${photo.id}/display.jpg`
+    : (report.mediaUrl ?? '');
 }
 
 /** What the council aims to do, as a category's SLA says. */

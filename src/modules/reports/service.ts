@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Council } from '../../platform/config.js';
+import type { DB } from '../../platform/db/types.js';
 import type { Point } from '../../platform/geo/geo.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import type { Actor, Case, CaseService } from '../cases/service.js';
@@ -23,6 +25,12 @@ export const PUBLIC_STATUSES = Object.keys(CASE_KINDS.report.statuses).filter(
 
 /** How many reports of the same problem nearby a resident is shown before sending. */
 export const NEARBY_SHOWN = 5;
+
+/**
+ * Work another module does when a report is opened, in the transaction that opens it (sending
+ * it on to another council system, say), so the report and that work exist together or not at all.
+ */
+export type ReportOpenedHook = (opened: Case, trx: Kysely<DB>) => Promise<void>;
 
 /** What a report is made of, however it arrives (the web journey, the app, the API). */
 export interface NewReport {
@@ -99,11 +107,12 @@ export class ReportService {
     private readonly cases: CaseService,
     private readonly catalogue: CatalogueService,
     private readonly council: Council,
+    private readonly whenOpened: ReportOpenedHook[] = [],
   ) {}
 
   /** The same service working through `cases`, e.g. one bound to the caller's transaction. */
   with(cases: CaseService): ReportService {
-    return new ReportService(cases, this.catalogue, this.council);
+    return new ReportService(cases, this.catalogue, this.council, this.whenOpened);
   }
 
   /** Every photo of a report, with whether the public can see it, for staff. */
@@ -175,7 +184,7 @@ export class ReportService {
 
   private open(report: NewReport, idempotencyKey: string, now: Date): Promise<Case> {
     const { category, location } = report;
-    return this.cases.transaction(async (cases) => {
+    return this.cases.transaction(async (cases, trx) => {
       const opened = await cases.openCase({
         serviceCode: category.code,
         refPrefix: category.refPrefix,
@@ -224,6 +233,7 @@ export class ReportService {
           report.actor,
         );
       }
+      for (const hook of this.whenOpened) await hook(opened, trx);
       return opened;
     });
   }

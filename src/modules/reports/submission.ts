@@ -1,7 +1,7 @@
 import type { Council } from '../../platform/config.js';
 import type { Gazetteer } from '../../platform/geo/gazetteer.js';
 import type { Field } from '../catalogue/definition.js';
-import { inputNamesOf, readField } from '../forms/fields.js';
+import { inputNamesOf, rawFromAnswer, readField } from '../forms/fields.js';
 import { applicableAnswers, fieldApplies, type Answers } from '../forms/journey.js';
 import type { DraftLocation, ReportContact } from './draft.js';
 import { resolveWhere, responsibilityFor } from './location.js';
@@ -139,6 +139,27 @@ export function readSentAnswers(
     else if (reading.value !== undefined) answers[field.name] = reading.value;
   }
   return { answers: applicableAnswers({ pages: [page] }, answers), errors };
+}
+
+/**
+ * A report's answers as another system is sent them: the reverse of readSentAnswers, so a
+ * report sent from one Shire to another arrives with the same answers.
+ */
+export function sentAttributes(category: Category, answers: Answers): [string, string][] {
+  return questionsPage(category).fields.flatMap((field): [string, string][] => {
+    const answer = answers[field.name];
+    if (answer === undefined || field.type === 'file') return [];
+    if (field.type === 'date')
+      return typeof answer === 'string' ? [[attributeKey(field.name), answer]] : [];
+    const raw = rawFromAnswer(field, answer);
+    if (raw === undefined) return [];
+    if (typeof raw === 'string') return [[attributeKey(field.name), raw]];
+    if (Array.isArray(raw)) return raw.map((value) => [`${attributeKey(field.name)}[]`, value]);
+    return Object.entries(raw).map(([part, value]) => [
+      attributeKey(`${field.name}-${part}`),
+      value,
+    ]);
+  });
 }
 
 /** Every attribute code a category's questions are answered with, as readSentAnswers reads them. */

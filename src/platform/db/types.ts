@@ -29,7 +29,13 @@ import type {
   SessionTable,
   SettingTable,
 } from './tables/platform.js';
-import type { Open311KeyTable, Open311UpdateTable } from './tables/open311.js';
+import type {
+  Open311FetchTable,
+  Open311KeyTable,
+  Open311ReceivedTable,
+  Open311SentTable,
+  Open311UpdateTable,
+} from './tables/open311.js';
 
 /** Every table Shire has, for Kysely's type checking. One file per group of tables under tables/. */
 export interface DB {
@@ -60,4 +66,7 @@ export interface DB {
   unit_costs: UnitCostTable;
   open311_keys: Open311KeyTable;
   open311_updates: Open311UpdateTable;
+  open311_sent: Open311SentTable;
+  open311_fetches: Open311FetchTable;
+  open311_received: Open311ReceivedTable;
 }

@@ -31,3 +31,18 @@ export async function enqueue(db: Kysely<DB>, job: JobSpec, now = new Date()): P
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+/**
+ * Adds a job unless one of the same type and payload is already waiting or running: for
+ * schedules that each start-up makes sure of, which must not pile up a job per start.
+ */
+export async function enqueueOnce(db: Kysely<DB>, job: JobSpec, now = new Date()): Promise<void> {
+  const waiting = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('type', '=', job.type)
+    .where('payload', '=', JSON.stringify(job.payload ?? null))
+    .where('status', 'in', ['pending', 'running'])
+    .executeTakeFirst();
+  if (!waiting) await enqueue(db, job, now);
+}

@@ -17,6 +17,7 @@ import { serviceSettings } from './20261129T1320_service_settings.js';
 import { serviceDefinitions } from './20261129T1330_service_definitions.js';
 import { liveChat } from './20261129T1400_live_chat.js';
 import { open311 } from './20261207T1000_open311.js';
+import { open311Sending } from './20261207T2100_open311_sending.js';
 
 /** What a migration may need to know about the engine it runs on. */
 export interface MigrationContext {
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129T1330_service_definitions': serviceDefinitions,
   '20261129T1400_live_chat': liveChat,
   '20261207T1000_open311': open311,
+  '20261207T2100_open311_sending': open311Sending,
 };
 
 /** Brings the schema up to date; returns the names of the migrations it ran. */

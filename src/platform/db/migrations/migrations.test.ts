@@ -68,5 +68,53 @@ for (const dialect of dialects()) {
       await db.insertInto('open311_updates').values(update).execute();
       await assert.rejects(db.insertInto('open311_updates').values(update).execute());
     });
+
+    await t.test(
+      'Open311 sending: a case is routed once, and each server update_id applied once',
+      async () => {
+        const now = new Date().toISOString();
+        const { id: caseId } = await db
+          .insertInto('cases')
+          .values({
+            ref: 'PTH-4F7K-92QV',
+            service_code: 'report-a-pothole',
+            kind: 'report',
+            status: 'confirmed',
+            channel: 'web',
+            title: 'Pothole',
+            data: '{}',
+            created_at: now,
+            updated_at: now,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const sent = {
+          case_id: caseId,
+          endpoint_id: 'ringway',
+          status: 'pending' as const,
+          created_at: now,
+        };
+        await db.insertInto('open311_sent').values(sent).execute();
+        await assert.rejects(
+          db
+            .insertInto('open311_sent')
+            .values({ ...sent, endpoint_id: 'southern' })
+            .execute(),
+        );
+        const received = {
+          endpoint_id: 'ringway',
+          update_id: 'u-1',
+          case_id: caseId,
+          created_at: now,
+        };
+        await db.insertInto('open311_received').values(received).execute();
+        await assert.rejects(db.insertInto('open311_received').values(received).execute());
+        // Another server's update_id may be the same: ids are each server's own.
+        await db
+          .insertInto('open311_received')
+          .values({ ...received, endpoint_id: 'southern' })
+          .execute();
+      },
+    );
   });
 }

@@ -29,3 +29,38 @@ export interface Open311UpdateTable {
   updated_datetime: string;
   created_at: string;
 }
+
+/** A report routed to another Open311 server (council.yaml open311.sendTo). */
+export interface Open311SentTable {
+  id: Generated<number>;
+  case_id: number;
+  /** The server's id in council.yaml. */
+  endpoint_id: string;
+  status: 'pending' | 'sent' | 'awaiting_id' | 'failed' | 'skipped';
+  /** Their service_request_id. */
+  external_id: string | null;
+  /** What they answered with instead of an id, to be swapped for one (GET tokens/{token}). */
+  token: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+/** When a server's updates feed is read next, and from when. */
+export interface Open311FetchTable {
+  endpoint_id: string;
+  updates_since: string;
+  next_fetch_at: string;
+  last_fetched_at: string | null;
+  last_error: string | null;
+}
+
+/** An update read from a server's feed and applied, kept by its update_id. */
+export interface Open311ReceivedTable {
+  id: Generated<number>;
+  endpoint_id: string;
+  update_id: string;
+  case_id: number;
+  event_id: number | null;
+  created_at: string;
+}
