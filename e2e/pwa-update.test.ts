@@ -106,7 +106,8 @@ await test('a new version takes over without losing a report being written', asy
       DESCRIPTION,
     );
 
-    // The resident closes the app and opens it again: the new version takes over.
+    // The resident closes the app and opens it again: the new version takes over, and the
+    // old version's files are deleted.
     await page.close();
     page = await context.newPage();
     await page.goto(`${server.baseUrl}/app/report`);
@@ -119,6 +120,9 @@ await test('a new version takes over without losing a report being written', asy
       { timeout: 30_000 },
     );
     await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated');
+    // The old version may have answered that first page while the new one took over: the
+    // next page is the new version's.
+    await page.reload();
     // With the report as it was left.
     await page.waitForFunction(
       (description) =>

@@ -52,15 +52,13 @@ export function createSenders(deps: {
   }
   let push: Promise<PushSender> | undefined;
   const pushSender = () =>
-    (push ??= deps.services.notifications
-      .vapidKeys()
-      .then((vapid) =>
-        createPushSender({
-          vapid,
-          subject: `mailto:${config.council.contact.email}`,
-          ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
-        }),
-      ));
+    (push ??= deps.services.notifications.vapidKeys().then((vapid) =>
+      createPushSender({
+        vapid,
+        subject: `mailto:${config.council.contact.email}`,
+        ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+      }),
+    ));
   return {
     email,
     sms,

@@ -153,7 +153,10 @@ export async function notificationsModule(
       )
         throw new ValidationError('This is not a push subscription a browser would send.');
       const { id } = resident(request);
-      await notifications.addDevice(id, { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } });
+      await notifications.addDevice(id, {
+        endpoint,
+        keys: { p256dh: keys.p256dh, auth: keys.auth },
+      });
       // Turning notifications on in the app is asking to be told there: updates go to the
       // resident's devices from now on (and by email again if none of them is left).
       const profile = await profiles.get(id);
