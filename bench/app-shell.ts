@@ -6,7 +6,9 @@
  * 2. A repeat visit: the time to first contentful paint of the app's pages in Chromium with
  *    the CPU slowed 4× (DevTools throttling, as for a cheap phone), once the worker has
  *    stored the shell, against the same page in a fresh browser with nothing stored: the
- *    bare baseline, run in the same process, in alternating rounds.
+ *    bare baseline, run in the same process, in alternating rounds. Twice: on this
+ *    machine's own network, where fetching costs next to nothing, and on DevTools' "Slow
+ *    4G" (a phone on a weak signal), where what the phone keeps is what it need not fetch.
  *
  *   npm run bench                    10 rounds per page
  *   APP_SHELL_ROUNDS=30 npm run bench steadier medians
@@ -72,12 +74,38 @@ function readShell(script: string): Shell {
   return JSON.parse(json) as Shell;
 }
 
-/** Loads `url` in a new page of `context` with the CPU slowed, and gives its first contentful paint in ms. */
-async function firstPaint(context: BrowserContext, url: string): Promise<number> {
+interface Network {
+  name: string;
+  /** DevTools' throttling: round-trip latency in ms and bytes a second; none for the machine's own. */
+  conditions?: { latency: number; downloadThroughput: number; uploadThroughput: number };
+}
+const NETWORKS: Network[] = [
+  { name: 'local' },
+  {
+    name: 'Slow 4G',
+    // DevTools' preset of that name.
+    conditions: {
+      latency: 562.5,
+      downloadThroughput: ((1.6 * 1024 * 1024) / 8) * 0.9,
+      uploadThroughput: ((750 * 1024) / 8) * 0.9,
+    },
+  },
+];
+
+/**
+ * Loads `url` in a new page of `context` with the CPU slowed and the network as given, and
+ * gives its first contentful paint in ms. What the worker answers from the phone's cache
+ * never reaches the (throttled) network, as on a real phone.
+ */
+async function firstPaint(context: BrowserContext, url: string, network: Network): Promise<number> {
   const page = await context.newPage();
   try {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
+    if (network.conditions) {
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, ...network.conditions });
+    }
     const response = await page.goto(url, { waitUntil: 'load' });
     if (!response?.ok()) throw new Error(`${url} answered ${String(response?.status())}`);
     const paint = await page.waitForFunction(
@@ -160,44 +188,54 @@ async function main(): Promise<number> {
     );
     const rows: (string | number)[][] = [];
     const figures: Record<string, { uncached: number; repeat: number; ratio: number }> = {};
-    for (const pagePath of PAGES) {
-      const url = `${origin}${pagePath}`;
-      const uncached: number[] = [];
-      const repeat: number[] = [];
-      for (let round = 0; round <= ROUNDS; round++) {
-        // Nothing stored: a fresh context, and no worker to register on the way.
-        const fresh = await browser.newContext({ serviceWorkers: 'block' });
-        const cold = await firstPaint(fresh, url);
-        await fresh.close();
-        const warm = await firstPaint(installed, url);
-        if (round === 0) continue;
-        uncached.push(cold);
-        repeat.push(warm);
+    for (const network of NETWORKS)
+      for (const pagePath of PAGES) {
+        const url = `${origin}${pagePath}`;
+        const uncached: number[] = [];
+        const repeat: number[] = [];
+        for (let round = 0; round <= ROUNDS; round++) {
+          // Nothing stored: a fresh context, and no worker to register on the way.
+          const fresh = await browser.newContext({ serviceWorkers: 'block' });
+          const cold = await firstPaint(fresh, url, network);
+          await fresh.close();
+          const warm = await firstPaint(installed, url, network);
+          if (round === 0) continue;
+          uncached.push(cold);
+          repeat.push(warm);
+        }
+        const row = { uncached: median(uncached), repeat: median(repeat) };
+        figures[`${network.name} ${pagePath}`] = { ...row, ratio: row.repeat / row.uncached };
+        rows.push([
+          network.name,
+          pagePath,
+          ms(row.uncached),
+          ms(
+            percentile(
+              [...uncached].sort((a, b) => a - b),
+              90,
+            ),
+          ),
+          ms(row.repeat),
+          ms(
+            percentile(
+              [...repeat].sort((a, b) => a - b),
+              90,
+            ),
+          ),
+          Math.round((100 * row.repeat) / row.uncached),
+        ]);
       }
-      const row = { uncached: median(uncached), repeat: median(repeat) };
-      figures[pagePath] = { ...row, ratio: row.repeat / row.uncached };
-      rows.push([
-        pagePath,
-        ms(row.uncached),
-        ms(
-          percentile(
-            [...uncached].sort((a, b) => a - b),
-            90,
-          ),
-        ),
-        ms(row.repeat),
-        ms(
-          percentile(
-            [...repeat].sort((a, b) => a - b),
-            90,
-          ),
-        ),
-        Math.round((100 * row.repeat) / row.uncached),
-      ]);
-    }
     console.log(
       table([
-        ['page', 'uncached p50 ms', 'p90 ms', 'repeat p50 ms', 'p90 ms', 'repeat / uncached %'],
+        [
+          'network',
+          'page',
+          'uncached p50 ms',
+          'p90 ms',
+          'repeat p50 ms',
+          'p90 ms',
+          'repeat / uncached %',
+        ],
         ...rows,
       ]),
     );
