@@ -14,6 +14,7 @@ import test from 'node:test';
 import { CaseService } from '../src/modules/cases/service.js';
 import { fakePushService } from '../test/fake-push.js';
 import { smtpServer } from '../test/smtp.js';
+import { answerPothole } from './app-report.js';
 import { checkAccessibility, launchProfileContext, screenshot, startServer } from './harness.js';
 import { signUp } from './people.js';
 
@@ -75,14 +76,7 @@ await test('a push about a resident’s report reaches the phone and shows', asy
   await page.getByText('Your location: 51.420300, -2.201100').waitFor();
   // Granting one permission refuses the rest: back to "not asked yet" for notifications.
   await context.clearPermissions();
-  await page.locator('input[name="service_code"][value="report-a-pothole"]').check();
-  for (const [question, answer] of Object.entries({
-    position: 'road',
-    depth: 'deep',
-    width: 'medium',
-    dangerous: 'no',
-  }))
-    await page.locator(`input[name="${question}"][value="${answer}"]`).check();
+  await answerPothole(page);
   await page.getByLabel('Email address').waitFor({ state: 'hidden' });
   await page.getByRole('button', { name: 'Send report' }).click();
   await page.getByRole('heading', { name: 'Report sent' }).waitFor({ timeout: 30_000 });

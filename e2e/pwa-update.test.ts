@@ -11,6 +11,7 @@ import test from 'node:test';
 import type { Page } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { CaseService } from '../src/modules/cases/service.js';
+import { answerPothole } from './app-report.js';
 import { checkAccessibility, launchProfileContext, screenshot, startServer } from './harness.js';
 
 const DESCRIPTION = 'The hole by the school gate is getting deeper.';
@@ -145,13 +146,7 @@ await test('a new version takes over without losing a report being written', asy
 
     // And it can be finished and sent.
     await page.getByLabel('Postcode, street or place').fill('Market Street, Westmoor');
-    for (const [question, answer] of Object.entries({
-      position: 'road',
-      depth: 'deep',
-      width: 'medium',
-      dangerous: 'no',
-    }))
-      await page.locator(`input[name="${question}"][value="${answer}"]`).check();
+    await answerPothole(page);
     await page.getByLabel('Email address').fill('new-version@example.org');
     await page.getByRole('button', { name: 'Send report' }).click();
     await page.getByRole('heading', { name: 'Report sent' }).waitFor({ timeout: 30_000 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import sharp from 'sharp';
 import { CaseService } from '../src/modules/cases/service.js';
+import { answerPothole } from './app-report.js';
 import { checkAccessibility, launchProfileContext, screenshot, startServer } from './harness.js';
 
 await test('the installable app, installed and then offline', async (t) => {
@@ -87,14 +88,7 @@ await test('a report made with no signal is kept on the phone and arrives once',
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Report a problem');
   await page.getByRole('button', { name: 'Use my location' }).click();
   await page.getByText('Your location: 51.420300, -2.201100').waitFor();
-  await page.locator('input[name="service_code"][value="report-a-pothole"]').check();
-  for (const [question, answer] of Object.entries({
-    position: 'road',
-    depth: 'deep',
-    width: 'medium',
-    dangerous: 'no',
-  }))
-    await page.locator(`input[name="${question}"][value="${answer}"]`).check();
+  await answerPothole(page);
   await page.getByLabel('Describe the problem (optional)').fill('Deep hole by the bus stop.');
   await page.locator('#photos').setInputFiles({
     name: 'IMG_2041.jpg',
