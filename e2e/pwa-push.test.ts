@@ -1,7 +1,8 @@
 /**
  * Push in the Report It app: a signed-in resident sends a report, takes up the offer of
  * notifications, and when staff update the report the council's push goes through a push
- * service to the phone, whose worker shows it, pointing at the report.
+ * service to the phone, whose worker shows it; a tap opens the report. A resident who does
+ * not take up the offer is not asked twice in a row.
  *
  * Chromium subscribes through Google's push service, which is out of reach here, so the
  * phone's PushManager is given a subscription at a local push service instead (the one the
@@ -151,4 +152,51 @@ await test('a push about a resident’s report reaches the phone and shows', asy
   ]);
   assert.match(message.body, /Pothole/, 'it says which report');
   await cdp.detach();
+
+  // A tap: no protocol command clicks a notification, so the worker is handed the click
+  // event itself, with the notification it showed. The app, open on its home, goes to the report.
+  const [worker] = context.serviceWorkers();
+  assert.ok(worker, 'the app’s worker is running');
+  await worker.evaluate(`(async () => {
+    const [notification] = await self.registration.getNotifications();
+    self.dispatchEvent(new NotificationEvent('notificationclick', { notification }));
+  })()`);
+  await page.waitForURL(`${server.baseUrl}/reports/${ref}`);
+  assert.match(await page.locator('main').innerText(), /Investigating/);
+  await checkAccessibility(page);
+});
+
+await test('a resident who does not take up notifications is never asked twice in a row', async (t) => {
+  const smtp = await smtpServer(t);
+  const server = await startServer(t, { SMTP_URL: smtp.url });
+  const context = await launchProfileContext(t, { viewport: { width: 390, height: 844 } });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await signUp(page, server, smtp, 'Sam Okafor', 'sam@example.org');
+  const offer = page.getByText(
+    'Would you like this phone to tell you when your report is updated?',
+  );
+
+  /** Sends a pothole report from the app and says whether notifications were offered. */
+  const report = async (): Promise<boolean> => {
+    await page.goto(`${server.baseUrl}/app/report`);
+    await page.getByLabel('Postcode, street or place').fill('Market Street, Westmoor');
+    await answerPothole(page);
+    await page.getByLabel('Email address').waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await page.getByRole('heading', { name: 'Report sent' }).waitFor({ timeout: 30_000 });
+    // The offer is decided once the phone has read whether anyone is signed in on it.
+    return offer.waitFor({ timeout: 2_000 }).then(
+      () => true,
+      () => false,
+    );
+  };
+
+  assert.equal(await report(), true, 'offered after the first report');
+  assert.equal(await report(), false, 'ignored: not asked the next time');
+  assert.equal(await report(), true, 'asked again the time after');
+  await checkAccessibility(page);
+  await page.getByRole('button', { name: 'No thanks' }).click();
+  await page.getByText('You can turn notifications on at any time').waitFor();
+  assert.equal(await report(), false, 'after "No thanks", never again');
+  assert.equal(await report(), false);
 });
