@@ -66,13 +66,21 @@ await test('a push about a resident’s report reaches the phone and shows', asy
   );
   await context.addInitScript(USE_LOCAL_PUSH_SERVICE);
   const page = context.pages()[0] ?? (await context.newPage());
-  await signUp(page, server, smtp, 'Priya Shah', 'priya@example.org');
-
-  // A report from the app, signed in: no contact details asked.
-  await page.goto(`${server.baseUrl}/app/report`);
+  // The app, installed before signing in: the phone knows nobody is signed in on it.
+  await page.goto(`${server.baseUrl}/app`);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, {
     timeout: 30_000,
   });
+  await page.getByText('to see the reports you have made').waitFor();
+  await signUp(page, server, smtp, 'Priya Shah', 'priya@example.org');
+  // The worker opens its copy of the app's home, which is nobody's; the page finds Priya
+  // signed in and fetches her own.
+  await page.goto(`${server.baseUrl}/app`);
+  await page.getByText('Signed in as priya@example.org.').waitFor();
+  await page.getByText('You have not reported anything yet.').waitFor();
+
+  // A report from the app, signed in: no contact details asked.
+  await page.goto(`${server.baseUrl}/app/report`);
   await page.getByRole('button', { name: 'Use my location' }).click();
   await page.getByText('Your location: 51.420300, -2.201100').waitFor();
   // Granting one permission refuses the rest: back to "not asked yet" for notifications.

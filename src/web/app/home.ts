@@ -4,6 +4,8 @@ import { allDrafts, deleteDraft, type Draft } from './outbox.js';
 import { enhancePushSettings } from './push.js';
 import { enhanceLocateButton, keepSending, rememberSignedIn, whenDraftsChange } from './shared.js';
 
+/** Set when the home page has been fetched again for a resident found to be signed in. */
+const RELOADED_KEY = 'shire.app.reloadedSignedIn';
 /** A sent report stays in the phone's list this long; My reports has it for good. */
 const KEEP_SENT_MS = 14 * 24 * 60 * 60 * 1000;
 
@@ -46,8 +48,11 @@ export function enhanceHome(): void {
   void rememberSignedIn().then(async (signedIn) => {
     // The worker showed its copy, which is nobody's, before anyone had signed in here:
     // now it knows, the page comes from the council with this resident's own reports.
-    if (signedIn && renderedFor === 'no') window.location.reload();
-    else if (push) await enhancePushSettings(push);
+    // Once only: on a signal that comes and goes, the council's page may not come.
+    if (signedIn && renderedFor === 'no' && !sessionStorage.getItem(RELOADED_KEY)) {
+      sessionStorage.setItem(RELOADED_KEY, 'yes');
+      window.location.reload();
+    } else if (push) await enhancePushSettings(push);
   });
 }
 
