@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { CaseService } from '../src/modules/cases/service.js';
 import { answerPothole } from './app-report.js';
+import { photoWithGps } from './photos.js';
 import { checkAccessibility, launchProfileContext, screenshot, startServer } from './harness.js';
 
 const DESCRIPTION = 'The hole by the school gate is getting deeper.';
@@ -144,8 +145,13 @@ await test('a new version takes over without losing a report being written', asy
     await checkAccessibility(page);
     await screenshot(page, 'app-new-version-draft');
 
-    // And it can be finished and sent.
-    await page.getByLabel('Postcode, street or place').fill('Market Street, Westmoor');
+    // And it can be finished and sent, with a photo that says where it was taken.
+    await page.locator('#photos').setInputFiles({
+      name: 'IMG_3001.jpg',
+      mimeType: 'image/jpeg',
+      buffer: await photoWithGps({ latitude: 51.42, longitude: -2.25 }),
+    });
+    await page.getByText('Where your photo was taken: 51.420000, -2.250000').waitFor();
     await answerPothole(page);
     await page.getByLabel('Email address').fill('new-version@example.org');
     await page.getByRole('button', { name: 'Send report' }).click();
@@ -153,5 +159,7 @@ await test('a new version takes over without losing a report being written', asy
     const ref = (await page.locator('.app-report__outcome a').textContent()) ?? '';
     const sent = await new CaseService(server.database.db).getByRef(ref);
     assert.equal(sent?.data.description, DESCRIPTION, 'the report arrived as it was written');
+    assert.deepEqual(sent.location, { lat: 51.42, lng: -2.25 }, 'where the photo was taken');
+    assert.equal((sent.data.photos as unknown[]).length, 1);
   });
 });
