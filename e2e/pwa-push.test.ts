@@ -17,7 +17,7 @@ import { fakePushService } from '../test/fake-push.js';
 import { smtpServer } from '../test/smtp.js';
 import { answerPothole } from './app-report.js';
 import { checkAccessibility, launchProfileContext, screenshot, startServer } from './harness.js';
-import { signUp } from './people.js';
+import { signUp, waitForMail } from './people.js';
 
 /**
  * Runs in every page: PushManager subscribes at the local push service, and remembers it.
@@ -97,6 +97,14 @@ await test('a push about a resident’s report reaches the phone and shows', asy
     .waitFor();
   await checkAccessibility(page);
   await screenshot(page, 'app-push-offer');
+  // Notifications go the way the resident asks when each is sent: the receipt has gone by
+  // email before they are turned on.
+  await waitForMail(
+    smtp,
+    'priya@example.org',
+    (mail) => mail.subject === `We received your report: ${ref}`,
+    'the receipt',
+  );
   await context.grantPermissions(['notifications']);
   await page.getByRole('button', { name: 'Turn on notifications' }).click();
   await page.getByText('Notifications are on.').waitFor();
