@@ -13,12 +13,9 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test from 'node:test';
 import type { Page } from 'playwright-core';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { councilFileWith } from '../test/council-file.js';
 import { smtpServer } from '../test/smtp.js';
 import { checkAccessibility, launchBrowser, screenshot, startServer } from './harness.js';
 import { signedInStaff, signUp, waitForMail } from './people.js';
@@ -183,15 +180,9 @@ await test('the chat embedded on another council website', async (t) => {
   const siteOrigin = `http://localhost:${String((site.address() as AddressInfo).port)}`;
 
   // Listed under chat.origins in the council's settings.
-  const folder = await mkdtemp(path.join(tmpdir(), 'shire-council-'));
-  t.after(() => rm(folder, { recursive: true, force: true }));
-  const councilFile = path.join(folder, 'council.yaml');
-  await copyFile('config/gazetteer.csv', path.join(folder, 'gazetteer.csv'));
-  const council = parseYaml(await readFile('config/council.yaml', 'utf8')) as {
-    chat: { origins: string[] };
-  };
-  council.chat.origins.push(siteOrigin);
-  await writeFile(councilFile, stringifyYaml(council));
+  const councilFile = councilFileWith(t, (council) => {
+    council.chat.origins.push(siteOrigin);
+  });
   const server = await startServer(
     t,
     { COUNCIL_CONFIG: councilFile },

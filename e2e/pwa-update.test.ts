@@ -4,13 +4,10 @@
  * report being written is still there to send.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test from 'node:test';
 import type { Page } from 'playwright-core';
-import { parse, stringify } from 'yaml';
 import { CaseService } from '../src/modules/cases/service.js';
+import { councilFileWith } from '../test/council-file.js';
 import { answerPothole } from './app-report.js';
 import { photoWithGps } from './photos.js';
 import { checkAccessibility, launchProfileContext, screenshot, startServer } from './harness.js';
@@ -22,24 +19,6 @@ const shellCaches = (page: Page) =>
   page.evaluate(async () =>
     (await caches.keys()).filter((name) => name.startsWith('shire-shell-')),
   );
-
-/** The council's settings with another brand colour: new stylesheets, so a new app version. */
-async function recolouredCouncil(dir: string): Promise<string> {
-  const source = path.resolve('config/council.yaml');
-  const council = parse(await readFile(source, 'utf8')) as {
-    brandColour: string;
-    logo?: string;
-    reporting: { gazetteer?: string };
-  };
-  council.brandColour = '#1d70b8';
-  // Paths in the file are relative to it; the copy lives elsewhere.
-  if (council.logo) council.logo = path.resolve(path.dirname(source), council.logo);
-  if (council.reporting.gazetteer)
-    council.reporting.gazetteer = path.resolve(path.dirname(source), council.reporting.gazetteer);
-  const copy = path.join(dir, 'council.yaml');
-  await writeFile(copy, stringify(council));
-  return copy;
-}
 
 await test('a new version takes over without losing a report being written', async (t) => {
   const context = await launchProfileContext(t, { viewport: { width: 390, height: 844 } });
@@ -81,12 +60,13 @@ await test('a new version takes over without losing a report being written', asy
   });
 
   await t.test('version 2, deployed at the same address', async (t) => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'shire-council-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
     const server = await startServer(t, {
       PORT: port,
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      COUNCIL_CONFIG: await recolouredCouncil(dir),
+      // Another brand colour: new stylesheets, so a new version of the app.
+      COUNCIL_CONFIG: councilFileWith(t, (council) => {
+        council.brandColour = '#1d70b8';
+      }),
     });
     // The browser looks for a new worker, as it does on its own when the app is used.
     await page.evaluate(async () => {

@@ -1,14 +1,11 @@
 /** What the Open311 tests share: a key issued as an administrator would, and calls made with it. */
 import { JSDOM } from 'jsdom';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { createServices } from '../../app.js';
 import { createSenders, jobHandlers } from '../../jobs.js';
 import { createLogger } from '../../platform/logger.js';
 import { Worker } from '../../platform/outbox/worker.js';
+import { councilFileWith } from '../../../test/council-file.js';
 import type { TestApp } from '../../../test/helper.js';
 import type { Staff } from '../backoffice/roles.js';
 import { ApiKeys } from './keys.js';
@@ -58,24 +55,11 @@ export function texts(parent: Document | Element, name: string): string[] {
   return [...parent.getElementsByTagName(name)].map((e) => e.textContent);
 }
 
-/**
- * The demo council's file with Open311 servers to send reports to (open311.sendTo), written
- * to a folder removed when the test ends; its gazetteer is still the demo council's.
- */
+/** The demo council's file with Open311 servers to send reports to (open311.sendTo). */
 export function councilSendingTo(t: TestContext, sendTo: Record<string, unknown>[]): string {
-  const council = parse(readFileSync('config/council.yaml', 'utf8')) as {
-    reporting: Record<string, unknown>;
-    open311: Record<string, unknown>;
-  };
-  council.reporting.gazetteer = path.resolve('config/gazetteer.csv');
-  council.open311.sendTo = sendTo;
-  const dir = mkdtempSync(path.join(tmpdir(), 'shire-open311-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
+  return councilFileWith(t, (council) => {
+    council.open311.sendTo = sendTo;
   });
-  const file = path.join(dir, 'council.yaml');
-  writeFileSync(file, stringify(council));
-  return file;
 }
 
 /**
