@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import { ConfigError, type Open311Endpoint } from '../../platform/config.js';
+import type { Open311SentTable } from '../../platform/db/tables/open311.js';
 import type { DB } from '../../platform/db/types.js';
 import { enqueue } from '../../platform/outbox/outbox.js';
 import { PermanentFailure } from '../../platform/outbox/senders.js';
@@ -149,26 +150,23 @@ export class Open311Outgoing {
       await q.updateSent(this.db, found.id, { last_error: reason });
       throw err;
     }
-    await this.cases.transaction(async (cases, trx) => {
-      const now = this.now().toISOString();
-      await q.updateSent(trx, found.id, {
+    await this.record(
+      found.id,
+      {
         status: 'id' in accepted ? 'sent' : 'awaiting_id',
         external_id: 'id' in accepted ? accepted.id : null,
         token: 'token' in accepted ? accepted.token : null,
         last_error: null,
-        sent_at: now,
-      });
-      await cases.recordEvent(found.id, {
-        type: 'internal_note',
-        actor: { type: 'system', name: 'Open311' },
-        public: false,
+        sent_at: this.now().toISOString(),
+      },
+      {
         body:
           'id' in accepted
             ? `Sent to ${endpoint.name}, their reference ${accepted.id}.`
             : `Sent to ${endpoint.name}; they will give it a reference later (their token ${accepted.token}).`,
         data: { open311Sent: { endpoint: endpoint.id, ...accepted } },
-      });
-    });
+      },
+    );
   }
 
   /** Their id for each report they answered with a token, asked for again on each fetch. */
@@ -178,29 +176,42 @@ export class Open311Outgoing {
       if (!sent.token) continue;
       const id = await remote.requestIdFor(sent.token);
       if (!id) continue;
-      await this.cases.transaction(async (cases, trx) => {
-        await q.updateSent(trx, sent.case_id, { status: 'sent', external_id: id });
-        await cases.recordEvent(sent.case_id, {
-          type: 'internal_note',
-          actor: { type: 'system', name: 'Open311' },
-          public: false,
+      await this.record(
+        sent.case_id,
+        { status: 'sent', external_id: id },
+        {
           body: `${endpoint.name} gave it their reference ${id}.`,
           data: { open311Sent: { endpoint: endpoint.id, id } },
-        });
-      });
+        },
+      );
     }
   }
 
   /** A report they will never take: the reason on the case's timeline, for staff to act on. */
   private async fail(caseId: number, to: string, reason: string): Promise<void> {
+    await this.record(
+      caseId,
+      { status: 'failed', last_error: reason },
+      {
+        body: `Could not send this report to ${to}. ${reason} Deal with it here, or send it to them another way.`,
+        data: { open311SendFailed: { reason } },
+      },
+    );
+  }
+
+  /** What became of a sent report, and a note of it on the case's internal timeline, together. */
+  private async record(
+    caseId: number,
+    changes: Updateable<Open311SentTable>,
+    note: { body: string; data: Record<string, unknown> },
+  ): Promise<void> {
     await this.cases.transaction(async (cases, trx) => {
-      await q.updateSent(trx, caseId, { status: 'failed', last_error: reason });
+      await q.updateSent(trx, caseId, changes);
       await cases.recordEvent(caseId, {
         type: 'internal_note',
         actor: { type: 'system', name: 'Open311' },
         public: false,
-        body: `Could not send this report to ${to}. ${reason} Deal with it here, or send it to them another way.`,
-        data: { open311SendFailed: { reason } },
+        ...note,
       });
     });
   }
