@@ -129,11 +129,6 @@ async function installedApp(browser: Browser, origin: string): Promise<BrowserCo
   return context;
 }
 
-const median = (values: number[]) =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 const ms = (value: number) => Math.round(value * 10) / 10;
 
 async function main(): Promise<number> {
@@ -203,25 +198,17 @@ async function main(): Promise<number> {
           uncached.push(cold);
           repeat.push(warm);
         }
-        const row = { uncached: median(uncached), repeat: median(repeat) };
+        uncached.sort((a, b) => a - b);
+        repeat.sort((a, b) => a - b);
+        const row = { uncached: percentile(uncached, 50), repeat: percentile(repeat, 50) };
         figures[`${network.name} ${pagePath}`] = { ...row, ratio: row.repeat / row.uncached };
         rows.push([
           network.name,
           pagePath,
           ms(row.uncached),
-          ms(
-            percentile(
-              [...uncached].sort((a, b) => a - b),
-              90,
-            ),
-          ),
+          ms(percentile(uncached, 90)),
           ms(row.repeat),
-          ms(
-            percentile(
-              [...repeat].sort((a, b) => a - b),
-              90,
-            ),
-          ),
+          ms(percentile(repeat, 90)),
           Math.round((100 * row.repeat) / row.uncached),
         ]);
       }
