@@ -8,6 +8,27 @@ for (const dialect of dialects()) {
     const database = await testDatabase(t, dialect);
     const db = database.db;
 
+    /** A bare report case, for rows that need one to point at. */
+    const insertPothole = async (ref: string, channel: 'api' | 'web') => {
+      const now = new Date().toISOString();
+      const { id } = await db
+        .insertInto('cases')
+        .values({
+          ref,
+          service_code: 'report-a-pothole',
+          kind: 'report',
+          status: 'confirmed',
+          channel,
+          title: 'Pothole',
+          data: '{}',
+          created_at: now,
+          updated_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return id;
+    };
+
     await t.test('a migrated database is left as it is', async () => {
       assert.deepEqual(await migrateToLatest(database), []);
     });
@@ -29,21 +50,7 @@ for (const dialect of dialects()) {
         .executeTakeFirstOrThrow();
       await assert.rejects(db.insertInto('open311_keys').values(key).execute());
 
-      const { id: caseId } = await db
-        .insertInto('cases')
-        .values({
-          ref: 'PTH-4F7K-92QT',
-          service_code: 'report-a-pothole',
-          kind: 'report',
-          status: 'confirmed',
-          channel: 'api',
-          title: 'Pothole',
-          data: '{}',
-          created_at: now,
-          updated_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const caseId = await insertPothole('PTH-4F7K-92QT', 'api');
       const { id: eventId } = await db
         .insertInto('case_events')
         .values({
@@ -73,21 +80,7 @@ for (const dialect of dialects()) {
       'Open311 sending: a case is routed once, and each server update_id applied once',
       async () => {
         const now = new Date().toISOString();
-        const { id: caseId } = await db
-          .insertInto('cases')
-          .values({
-            ref: 'PTH-4F7K-92QV',
-            service_code: 'report-a-pothole',
-            kind: 'report',
-            status: 'confirmed',
-            channel: 'web',
-            title: 'Pothole',
-            data: '{}',
-            created_at: now,
-            updated_at: now,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const caseId = await insertPothole('PTH-4F7K-92QV', 'web');
         const sent = {
           case_id: caseId,
           endpoint_id: 'ringway',
