@@ -62,7 +62,6 @@ await test('a new version takes over without losing a report being written', asy
   await t.test('version 2, deployed at the same address', async (t) => {
     const server = await startServer(t, {
       PORT: port,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
       // Another brand colour: new stylesheets, so a new version of the app.
       COUNCIL_CONFIG: councilFileWith(t, (council) => {
         council.brandColour = '#1d70b8';
